@@ -1,0 +1,30 @@
+"""TIFF, GeoTIFF and COG files as virtual Zarr stores, without copying pixel data."""
+
+from virtual_tiff.errors import (
+    IFDLoopError,
+    LimitExceededError,
+    MalformedTIFFError,
+    NotATIFFError,
+    SourceChangedError,
+    TruncatedTIFFError,
+    UnsupportedTIFFError,
+    VirtualTIFFError,
+)
+from virtual_tiff.parser import VirtualTIFF
+from virtual_tiff.tiff.reader import Limits
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "IFDLoopError",
+    "LimitExceededError",
+    "Limits",
+    "MalformedTIFFError",
+    "NotATIFFError",
+    "SourceChangedError",
+    "TruncatedTIFFError",
+    "UnsupportedTIFFError",
+    "VirtualTIFF",
+    "VirtualTIFFError",
+    "__version__",
+]

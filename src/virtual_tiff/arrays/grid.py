@@ -1,0 +1,118 @@
+"""An IFD's tiles or strips as a regular Zarr chunk grid and a chunk manifest."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from virtualizarr.manifests import ChunkManifest
+
+from virtual_tiff.arrays.dtypes import SampleType
+from virtual_tiff.errors import MalformedTIFFError, TruncatedTIFFError, UnsupportedTIFFError
+from virtual_tiff.tiff.ifd import IFD
+from virtual_tiff.tiff.tags import Compression, PlanarConfiguration, Tag
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Array and chunk shapes with their dimension names, and the TIFF chunk size."""
+
+    shape: tuple[int, ...]
+    chunk_shape: tuple[int, ...]
+    dims: tuple[str, ...]
+    chunk_height: int
+    chunk_width: int
+    chunky_bands: int
+    offsets_tag: Tag
+    counts_tag: Tag
+
+    @property
+    def grid_shape(self) -> tuple[int, ...]:
+        return tuple(math.ceil(s / c) for s, c in zip(self.shape, self.chunk_shape, strict=True))
+
+
+def grid_of(ifd: IFD) -> Grid:
+    """Where an IFD's chunks lie: ``(y, x)`` for one sample, ``(band, y, x)`` for more."""
+    height, width, bands = ifd.height, ifd.width, ifd.samples_per_pixel
+    if height <= 0 or width <= 0:
+        raise ifd.error(MalformedTIFFError, Tag.ImageWidth, f"image of {width} x {height} pixels")
+    if bands <= 0:
+        raise ifd.error(MalformedTIFFError, Tag.SamplesPerPixel, "zero samples per pixel")
+    if ifd.is_tiled:
+        tile_w, tile_h = ifd.int(Tag.TileWidth), ifd.int(Tag.TileLength)
+        if tile_w <= 0 or tile_h <= 0:
+            raise ifd.error(MalformedTIFFError, Tag.TileWidth, f"tiles of {tile_w} x {tile_h} pixels")
+        offsets_tag, counts_tag = Tag.TileOffsets, Tag.TileByteCounts
+    else:
+        rows = ifd.int(Tag.RowsPerStrip, 2**32 - 1)
+        if rows <= 0:
+            raise ifd.error(MalformedTIFFError, Tag.RowsPerStrip, "zero rows per strip")
+        tile_w, tile_h = width, min(rows, height)
+        if height % tile_h:
+            raise ifd.error(
+                UnsupportedTIFFError,
+                Tag.RowsPerStrip,
+                f"partial last strip: {height} rows in strips of {tile_h}",
+            )
+        offsets_tag, counts_tag = Tag.StripOffsets, Tag.StripByteCounts
+    separate = ifd.planar_configuration == PlanarConfiguration.SEPARATE and bands > 1
+    if bands == 1:
+        return Grid((height, width), (tile_h, tile_w), ("y", "x"), tile_h, tile_w, 1, offsets_tag, counts_tag)
+    chunk_bands = 1 if separate else bands
+    return Grid(
+        (bands, height, width),
+        (chunk_bands, tile_h, tile_w),
+        ("band", "y", "x"),
+        tile_h,
+        tile_w,
+        chunk_bands,
+        offsets_tag,
+        counts_tag,
+    )
+
+
+def _raw_chunk_bytes(grid: Grid, sample: SampleType) -> int:
+    """Bytes of one uncompressed chunk; bit-packed rows are padded to whole bytes."""
+    row_samples = grid.chunk_width * grid.chunky_bands
+    if sample.packed_bits is not None:
+        return math.ceil(row_samples * sample.packed_bits / 8) * grid.chunk_height
+    return row_samples * grid.chunk_height * sample.dtype.itemsize
+
+
+def manifest_of(ifd: IFD, grid: Grid, sample: SampleType, compression: Compression, size: int) -> ChunkManifest:
+    """``(url, offset, length)`` per chunk; an empty tile (offset or count 0) reads as fill value."""
+    offsets = ifd.array(grid.offsets_tag)
+    counts = ifd.array(grid.counts_tag)
+    expected = math.prod(grid.grid_shape)
+    if offsets.size != expected or counts.size != expected:
+        raise ifd.error(
+            MalformedTIFFError,
+            grid.offsets_tag,
+            f"{offsets.size} offsets and {counts.size} byte counts for {expected} chunks",
+        )
+    present = (offsets > 0) & (counts > 0)
+    if np.any(present & (offsets + counts > size)):
+        bad = int(np.argmax(present & (offsets + counts > size)))
+        raise ifd.error(
+            TruncatedTIFFError,
+            grid.offsets_tag,
+            f"chunk {bad} at bytes {int(offsets[bad])}+{int(counts[bad])} lies beyond the end ({size} bytes)",
+        )
+    if compression == Compression.NONE:
+        raw = _raw_chunk_bytes(grid, sample)
+        if np.any(present & (counts < raw)):
+            bad = int(np.argmax(present & (counts < raw)))
+            raise ifd.error(
+                MalformedTIFFError,
+                grid.counts_tag,
+                f"uncompressed chunk {bad} has {int(counts[bad])} bytes, {raw} expected",
+            )
+        counts = np.where(present, np.uint64(raw), counts)
+    paths = np.where(present, ifd.url, "").astype(np.dtypes.StringDType())
+    return ChunkManifest.from_arrays(
+        paths=paths.reshape(grid.grid_shape),
+        offsets=np.where(present, offsets, 0).astype(np.uint64).reshape(grid.grid_shape),
+        lengths=np.where(present, counts, 0).astype(np.uint64).reshape(grid.grid_shape),
+        validate_paths=False,
+    )

@@ -1,0 +1,71 @@
+"""The errors virtual-tiff raises.
+
+Every error names where it happened (the file, the IFD and the tag) so that a
+user looking at one line of a traceback knows which of thousands of files to
+open and what to look for in it.
+"""
+
+from __future__ import annotations
+
+
+class VirtualTIFFError(Exception):
+    """Base class: catch this to handle anything virtual-tiff refuses."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        url: str | None = None,
+        ifd: str | int | None = None,
+        tag: str | None = None,
+    ) -> None:
+        self.url = url
+        self.ifd = ifd
+        self.tag = tag
+        self.reason = message
+        super().__init__(self._format())
+
+    def _format(self) -> str:
+        where = [part for part in (self.url, _ifd_label(self.ifd), self.tag) if part]
+        return ": ".join([*where, self.reason])
+
+    def located(self, *, url: str | None = None, ifd: str | int | None = None) -> VirtualTIFFError:
+        """The same error with the location filled in where it was unknown."""
+        return type(self)(
+            self.reason,
+            url=self.url or url,
+            ifd=self.ifd if self.ifd is not None else ifd,
+            tag=self.tag,
+        )
+
+
+def _ifd_label(ifd: str | int | None) -> str | None:
+    return None if ifd is None else f"IFD {ifd}"
+
+
+class NotATIFFError(VirtualTIFFError):
+    """The object does not start with a TIFF or BigTIFF header."""
+
+
+class MalformedTIFFError(VirtualTIFFError):
+    """The TIFF structure is inconsistent: loops, absurd counts, bad offsets."""
+
+
+class TruncatedTIFFError(MalformedTIFFError):
+    """A structure or a chunk lies (partly) beyond the end of the object."""
+
+
+class IFDLoopError(MalformedTIFFError):
+    """An IFD offset was reached twice: the chain or the SubIFD tree loops."""
+
+
+class LimitExceededError(MalformedTIFFError):
+    """A count is larger than the configured safety limit allows."""
+
+
+class UnsupportedTIFFError(VirtualTIFFError):
+    """A valid TIFF feature that no Zarr codec chain can decode honestly."""
+
+
+class SourceChangedError(VirtualTIFFError):
+    """The source object changed after the virtual store was built."""

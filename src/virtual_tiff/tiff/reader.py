@@ -1,0 +1,196 @@
+"""Walk a TIFF's IFDs over ranged reads, and decode the values of the IFDs asked for.
+
+Two phases keep requests and memory small. The walk reads only entry tables
+(and SubIFD offsets), so reaching IFD 5 of a file does not download IFD 0's
+tile offsets. The decode then fetches the out-of-line values of just the
+selected IFDs in one batched request. Every count and offset is checked
+against the object size and the :class:`Limits` before a byte is allocated.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from virtual_tiff.errors import IFDLoopError, LimitExceededError, MalformedTIFFError, VirtualTIFFError
+from virtual_tiff.source import ObjectReader
+from virtual_tiff.tiff.fields import FIELD_SIZES, Entry, decode_value
+from virtual_tiff.tiff.header import TIFFHeader, parse_header
+from virtual_tiff.tiff.ifd import IFD
+from virtual_tiff.tiff.tags import FieldType, Tag
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Safety bounds on hostile or broken headers. Real files stay far below them."""
+
+    max_ifds: int = 16_384
+    max_entries: int = 4_096
+    max_value_bytes: int = 256 * 1024 * 1024
+    max_subifd_depth: int = 4
+
+
+@dataclass(frozen=True)
+class RawIFD:
+    """An IFD's entry table, values not yet fetched."""
+
+    path: tuple[int, ...]
+    offset: int
+    entries: dict[int, Entry]
+    next_offset: int
+    subifds: tuple[RawIFD, ...] = ()
+
+
+@dataclass(frozen=True, eq=False)
+class TIFFFile:
+    """The parsed header of one object: its IFD tree and where it came from."""
+
+    reader: ObjectReader
+    header: TIFFHeader
+    ifds: tuple[IFD, ...]
+
+    @property
+    def url(self) -> str:
+        return self.reader.url
+
+
+class _Walk:
+    """State of one walk: the visited offsets and IFD budget shared by the whole tree."""
+
+    def __init__(self, reader: ObjectReader, header: TIFFHeader, limits: Limits) -> None:
+        self.reader = reader
+        self.header = header
+        self.limits = limits
+        self.visited: set[int] = set()
+
+    def error(self, cls: type[VirtualTIFFError], path: tuple[int, ...], message: str, tag: int | None = None):
+        label = "/".join(map(str, path))
+        return cls(message, url=self.reader.url, ifd=label, tag=None if tag is None else Tag.label(tag))
+
+    async def chain(self, first: int, path: tuple[int, ...], stop_after: int | None, depth: int) -> list[RawIFD]:
+        """The IFDs linked from ``first``; indices append to ``path``."""
+        out: list[RawIFD] = []
+        offset = first
+        while offset:
+            here = (*path, len(out))
+            raw = await self.one(offset, here, depth)
+            out.append(raw)
+            if stop_after is not None and len(out) > stop_after:
+                break
+            offset = raw.next_offset
+        return out
+
+    async def one(self, offset: int, path: tuple[int, ...], depth: int) -> RawIFD:
+        h = self.header
+        if offset in self.visited:
+            raise self.error(IFDLoopError, path, f"offset {offset} was already read: the IFD chain loops")
+        if len(self.visited) >= self.limits.max_ifds:
+            raise self.error(LimitExceededError, path, f"more than {self.limits.max_ifds} IFDs")
+        self.visited.add(offset)
+        (n,) = struct.unpack(h.count_format, await self.reader.read(offset, h.count_size, "IFD entry count"))
+        if n == 0:
+            raise self.error(MalformedTIFFError, path, f"IFD at offset {offset} has no entries")
+        if n > self.limits.max_entries:
+            raise self.error(LimitExceededError, path, f"IFD claims {n} entries (limit {self.limits.max_entries})")
+        table = await self.reader.read(offset + h.count_size, n * h.entry_size + h.offset_size, "IFD entries")
+        entries: dict[int, Entry] = {}
+        for i in range(n):
+            entry = self.entry(table[i * h.entry_size : (i + 1) * h.entry_size], path)
+            if entry is not None:
+                entries.setdefault(entry.tag, entry)
+        (next_offset,) = struct.unpack(h.offset_format, table[n * h.entry_size :])
+        subifds: tuple[RawIFD, ...] = ()
+        if Tag.SubIFDs in entries:
+            subifds = tuple(await self.sub(entries[Tag.SubIFDs], path, depth))
+        return RawIFD(path, offset, entries, next_offset, subifds)
+
+    def entry(self, raw: bytes, path: tuple[int, ...]) -> Entry | None:
+        """One entry, bounds-checked; ``None`` for a field type the spec does not define."""
+        h = self.header
+        tag, type_code, count, slot = struct.unpack(h.entry_format, raw)
+        if type_code not in FIELD_SIZES:
+            return None
+        field_type = FieldType(type_code)
+        nbytes = count * FIELD_SIZES[field_type]
+        if nbytes > self.limits.max_value_bytes:
+            raise self.error(
+                LimitExceededError, path, f"count {count} means {nbytes} bytes (limit {self.limits.max_value_bytes})", tag
+            )
+        if nbytes <= h.offset_size:
+            return Entry(tag, field_type, count, slot[:nbytes], None)
+        (value_offset,) = struct.unpack(h.offset_format, slot)
+        if value_offset + nbytes > self.reader.size:
+            raise self.error(
+                MalformedTIFFError,
+                path,
+                f"{count} values at offset {value_offset} run past the end of the object ({self.reader.size} bytes)",
+                tag,
+            )
+        return Entry(tag, field_type, count, None, value_offset)
+
+    async def sub(self, entry: Entry, path: tuple[int, ...], depth: int) -> list[RawIFD]:
+        if entry.type not in (FieldType.LONG, FieldType.IFD, FieldType.LONG8, FieldType.IFD8):
+            raise self.error(MalformedTIFFError, path, f"SubIFDs of field type {entry.type.name}", Tag.SubIFDs)
+        if depth >= self.limits.max_subifd_depth:
+            raise self.error(LimitExceededError, path, f"SubIFDs nested deeper than {depth}", Tag.SubIFDs)
+        raw = entry.inline
+        if raw is None:
+            raw = await self.reader.read(entry.offset, entry.nbytes, "SubIFDs offsets")
+        offsets = decode_value(entry, raw, self.header.byteorder)
+        return [await self.one(int(o), (*path, i), depth + 1) for i, o in enumerate(offsets)]
+
+
+async def read_tiff(
+    reader: ObjectReader,
+    *,
+    stop_after: int | None = None,
+    select: Iterable[tuple[int, ...]] | None = None,
+    limits: Limits = Limits(),
+) -> TIFFFile:
+    """Parse the header and IFDs of the object behind ``reader``.
+
+    ``stop_after=k`` walks the main chain only up to IFD ``k`` (what ``ifd=k``
+    needs); ``select`` limits value decoding to those IFD paths (all if None).
+    """
+    head = await reader.open()
+    header = parse_header(head[:16], url=reader.url)
+    walk = _Walk(reader, header, limits)
+    raws = await walk.chain(header.first_ifd_offset, (), stop_after, 0)
+    if not raws:
+        raise MalformedTIFFError("the header points to no IFD (offset 0)", url=reader.url)
+    wanted = None if select is None else set(select)
+    ifds = await _decode(reader, header, raws, wanted)
+    return TIFFFile(reader, header, tuple(ifds))
+
+
+def _flatten(raws: Iterable[RawIFD]) -> Iterable[RawIFD]:
+    for raw in raws:
+        yield raw
+        yield from _flatten(raw.subifds)
+
+
+async def _decode(
+    reader: ObjectReader, header: TIFFHeader, raws: list[RawIFD], wanted: set[tuple[int, ...]] | None
+) -> list[IFD]:
+    """Fetch the out-of-line values of the wanted IFDs in one batch and build typed IFDs."""
+    chosen = [raw for raw in _flatten(raws) if wanted is None or raw.path in wanted]
+    out_of_line = [e for raw in chosen for e in raw.entries.values() if e.offset is not None]
+    fetched = await reader.read_many([(e.offset, e.nbytes) for e in out_of_line], "tag values")
+    values = {id(e): data for e, data in zip(out_of_line, fetched, strict=True)}
+
+    def build(raw: RawIFD) -> IFD:
+        tags = {}
+        if wanted is None or raw.path in wanted:
+            for tag, e in raw.entries.items():
+                tags[tag] = decode_value(e, e.inline if e.offset is None else values[id(e)], header.byteorder)
+        return IFD(
+            url=reader.url,
+            path=raw.path,
+            offset=raw.offset,
+            byteorder=header.byteorder,
+            tags=tags,
+            subifds=tuple(build(s) for s in raw.subifds),
+        )
+
+    return [build(raw) for raw in raws]
