@@ -1,0 +1,117 @@
+"""The feature matrix: every supported TIFF variant reads pixel-for-pixel like GDAL and tifffile.
+
+Each row writes its own file, builds the virtual store with VirtualTIFF, opens
+it with ``xr.open_zarr`` and compares it with rasterio and tifffile reading the
+same file: equal values, equal dtype.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.conftest import file_url, open_virtual
+from tests.variants import Variant, gdal_variant, read_rasterio, read_tifffile, tifffile_variant
+
+WHOLE_DTYPES = ["uint8", "int8", "uint16", "int16", "uint32", "int32", "uint64", "int64", "float16", "float32", "float64",
+                "complex64", "complex128"]
+
+VARIANTS: list[Variant] = [
+    # Every sample type, uncompressed, in both byte orders.
+    *(tifffile_variant(f"{dt}-none-le", dt, gdal_reads=dt != "float16") for dt in WHOLE_DTYPES),
+    *(tifffile_variant(f"{dt}-none-be", dt, byteorder=">", gdal_reads=dt != "float16") for dt in WHOLE_DTYPES),
+    # Every lossless compression tifffile writes.
+    *(
+        tifffile_variant(f"uint16-{c}", "uint16", compression=c, gdal_reads=c not in ("png", "jpegxr", "jpeg2000"))
+        for c in ("zlib", "deflate", "lzw", "packbits", "zstd", "lzma", "lerc")
+    ),
+    tifffile_variant("uint8-rgb-png", "uint8", 3, compression="png", gdal_reads=False),
+    tifffile_variant("uint16-png", "uint16", compression="png", gdal_reads=False),
+    tifffile_variant("uint8-rgb-webp-lossless", "uint8", 3, compression="webp",
+                     compressionargs={"lossless": True}),
+    tifffile_variant("uint8-rgba-webp-lossless", "uint8", 4, compression="webp", photometric="rgb",
+                     compressionargs={"lossless": True}),
+    tifffile_variant("uint8-rgb-jpegxl-lossless", "uint8", 3, compression="jpegxl",
+                     compressionargs={"lossless": True}, gdal_reads=False),
+    tifffile_variant("uint16-jpeg2000-reversible", "uint16", compression="jpeg2000",
+                     compressionargs={"reversible": True}, gdal_reads=False),
+    tifffile_variant("uint8-jpegxr", "uint8", compression="jpegxr", compressionargs={"level": 1.0},
+                     gdal_reads=False),
+    tifffile_variant("uint8-rgb-jpeg", "uint8", 3, compression="jpeg", lossless=False, gdal_tolerance=12),
+    tifffile_variant("uint8-jpeg-gray", "uint8", 1, compression="jpeg", lossless=False, gdal_tolerance=12),
+    # Predictor 2 in every byte order, layout and chunking.
+    *(
+        tifffile_variant(f"{dt}-{layout}-{chunking}-zlib-pred2-{name}", dt, bands, planar, compression="zlib",
+                         predictor=2, byteorder=bo, tile=(32, 48) if chunking == "tiled" else None,
+                         rowsperstrip=10 if chunking == "striped" else None)
+        for dt in ("uint16", "int32")
+        for layout, bands, planar in (("single", 1, "contig"), ("chunky", 3, "contig"), ("planar", 3, "separate"))
+        for chunking in ("tiled", "striped")
+        for bo, name in (("<", "le"), (">", "be"))
+    ),
+    tifffile_variant("uint8-chunky-lzw-pred2", "uint8", 3, compression="lzw", predictor=2),
+    tifffile_variant("uint16-zstd-pred2-be", "uint16", compression="zstd", predictor=2, byteorder=">"),
+    # Predictor 3 (floating point) in every byte order and layout.
+    *(
+        tifffile_variant(f"{dt}-{layout}-zlib-pred3-{name}", dt, bands, planar, compression="zlib",
+                         predictor=3, byteorder=bo, gdal_reads=dt != "float16")
+        for dt in ("float32", "float64", "float16")
+        for layout, bands, planar in (("single", 1, "contig"), ("chunky", 3, "contig"), ("planar", 3, "separate"))
+        for bo, name in (("<", "le"), (">", "be"))
+    ),
+    # BigTIFF, and strips.
+    tifffile_variant("bigtiff-uint16-chunky-zlib-pred2", "uint16", 3, compression="zlib", predictor=2, bigtiff=True),
+    tifffile_variant("bigtiff-float32-be-striped", "float32", tile=None, rowsperstrip=20, bigtiff=True,
+                     byteorder=">"),
+    tifffile_variant("uint16-one-strip", "uint16", tile=None, rowsperstrip=100),
+    # GDAL's writers.
+    gdal_variant("cog-deflate-pred2", "uint16", driver="COG", compress="DEFLATE", predictor=2),
+    gdal_variant("cog-rgb-zstd", "uint8", 3, driver="COG", compress="ZSTD"),
+    *(
+        gdal_variant(f"tiled-{c.lower()}", "uint16", tiled=True, blockxsize=32, blockysize=32, compress=c)
+        for c in ("NONE", "DEFLATE", "LZW", "ZSTD", "LZMA", "PACKBITS", "LERC", "LERC_DEFLATE", "LERC_ZSTD")
+    ),
+    gdal_variant("float32-lerc-zstd", "float32", tiled=True, blockxsize=32, blockysize=32, compress="LERC_ZSTD"),
+    gdal_variant("rgb-webp-lossless", "uint8", 3, tiled=True, blockxsize=32, blockysize=32, compress="WEBP",
+                 webp_lossless=True),
+    gdal_variant("rgb-jpeg-tables", "uint8", 3, tiled=True, blockxsize=32, blockysize=32, compress="JPEG",
+                 photometric="RGB", lossless=False, gdal_tolerance=12),
+    gdal_variant("pixel-deflate-pred2", "int16", 3, tiled=True, blockxsize=32, blockysize=32, compress="DEFLATE",
+                 predictor=2, interleave="pixel"),
+    gdal_variant("band-deflate-pred2", "uint16", 3, tiled=True, blockxsize=32, blockysize=32, compress="DEFLATE",
+                 predictor=2, interleave="band"),
+    gdal_variant("big-endian-pred2", "uint16", 2, tiled=True, blockxsize=32, blockysize=32, compress="DEFLATE",
+                 predictor=2, endianness="BIG"),
+    gdal_variant("big-endian-pred3", "float32", 2, tiled=True, blockxsize=32, blockysize=32, compress="DEFLATE",
+                 predictor=3, endianness="BIG"),
+    gdal_variant("pixel-float64-pred3", "float64", 3, tiled=True, blockxsize=32, blockysize=32, compress="ZSTD",
+                 predictor=3, interleave="pixel"),
+    gdal_variant("bigtiff-lzw", "int32", tiled=True, blockxsize=32, blockysize=32, compress="LZW", bigtiff="YES"),
+    gdal_variant("striped-deflate-pred2", "uint16", 2, tiled=False, blockysize=10, compress="DEFLATE", predictor=2),
+    gdal_variant("striped-int8", "int8", tiled=False, blockysize=20),
+    gdal_variant("striped-complex64", "complex64", tiled=False, blockysize=25),
+]
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=lambda v: v.id)
+def test_pixels_equal_independent_readers(variant: Variant, tmp_path, registry):
+    path = tmp_path / "variant.tif"
+    written = variant.write(path)
+    ds = open_virtual(file_url(path), registry)
+    virtual = ds["0"].values
+    expected_shape = written.shape[1:] if written.shape[0] == 1 else written.shape
+
+    by_tifffile = read_tifffile(path)
+    assert virtual.shape == expected_shape
+    assert virtual.dtype == by_tifffile.dtype
+    np.testing.assert_array_equal(virtual, by_tifffile)
+    if variant.lossless:
+        np.testing.assert_array_equal(virtual, written.reshape(expected_shape))
+    if variant.gdal_reads:
+        by_gdal = read_rasterio(path)
+        if variant.gdal_tolerance:
+            diff = np.abs(virtual.astype(np.int64) - by_gdal.astype(np.int64))
+            assert diff.max() <= variant.gdal_tolerance
+        else:
+            np.testing.assert_array_equal(virtual, by_gdal)
+            assert virtual.dtype == by_gdal.dtype

@@ -1,0 +1,133 @@
+"""TIFF variants the tests write with tifffile and with rasterio/GDAL, and how to read them back.
+
+Each :class:`Variant` is one row of the feature matrix: it knows how to write
+its file (deterministic, smooth data) and which independent readers can check it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+HEIGHT, WIDTH = 100, 120
+
+
+def sample_data(dtype: str, bands: int, height: int = HEIGHT, width: int = WIDTH) -> np.ndarray:
+    """``(bands, height, width)`` of smooth, deterministic values that exercise every bit of the dtype."""
+    y, x = np.mgrid[0:height, 0:width]
+    planes = np.stack([(x * 3 + y * 2 + 41 * b) for b in range(bands)]).astype(np.int64)
+    dt = np.dtype(dtype)
+    if dt.kind == "f":
+        return (planes * 0.37 - 11.5).astype(dt)
+    if dt.kind == "c":
+        return (planes * 0.5 + 1j * (planes[:, ::-1] - 7.25)).astype(dt)
+    if dt.kind == "b":
+        return (planes % 2).astype(dt)
+    info = np.iinfo(dt)
+    span = min(int(info.max) - int(info.min) + 1, 2**62)
+    scaled = planes * (span // 600 if span > 600 else 1)
+    return (scaled % span + int(info.min)).astype(dt)
+
+
+@dataclass(frozen=True)
+class Variant:
+    id: str
+    write: Callable[[Path], np.ndarray]
+    #: GDAL can read this file too (libtiff lacks some codecs).
+    gdal_reads: bool = True
+    #: Largest absolute difference accepted against rasterio (lossy codecs decoded by another library).
+    gdal_tolerance: float = 0
+    #: The written data equals what every reader returns (lossless).
+    lossless: bool = True
+    marks: tuple = field(default=())
+
+
+def tifffile_variant(
+    id: str,
+    dtype: str = "uint16",
+    bands: int = 1,
+    planar: str = "contig",
+    *,
+    tile: tuple[int, int] | None = (32, 48),
+    rowsperstrip: int | None = None,
+    compression: str | None = None,
+    compressionargs: dict | None = None,
+    predictor: int | None = None,
+    byteorder: str = "<",
+    bigtiff: bool = False,
+    photometric: str | None = None,
+    **flags,
+) -> Variant:
+    def write(path: Path) -> np.ndarray:
+        import tifffile
+
+        data = sample_data(dtype, bands)
+        if bands == 1:
+            stored = data[0]
+        else:
+            stored = data.transpose(1, 2, 0) if planar == "contig" else data
+        tifffile.imwrite(
+            path,
+            stored,
+            photometric=photometric or ("rgb" if bands == 3 and np.dtype(dtype).kind == "u" else "minisblack"),
+            planarconfig=planar if bands > 1 else None,
+            tile=tile,
+            rowsperstrip=rowsperstrip,
+            compression=compression,
+            compressionargs=compressionargs,
+            predictor=predictor,
+            byteorder=byteorder,
+            bigtiff=bigtiff,
+            metadata=None,
+        )
+        return data
+
+    return Variant(f"tifffile-{id}", write, **flags)
+
+
+def gdal_variant(
+    id: str,
+    dtype: str = "uint16",
+    bands: int = 1,
+    *,
+    driver: str = "GTiff",
+    **options,
+) -> Variant:
+    flags = {k: options.pop(k) for k in ("gdal_reads", "gdal_tolerance", "lossless", "marks") if k in options}
+
+    def write(path: Path) -> np.ndarray:
+        import rasterio
+
+        data = sample_data(dtype, bands)
+        profile = dict(
+            driver=driver, height=HEIGHT, width=WIDTH, count=bands, dtype=dtype, **options
+        )
+        with rasterio.open(path, "w", **profile) as dst:
+            dst.write(data)
+        return data
+
+    return Variant(f"gdal-{id}", write, **flags)
+
+
+def read_tifffile(path: Path, ifd: int = 0) -> np.ndarray:
+    """tifffile's view, as ``(band, y, x)`` (or ``(y, x)`` for one sample)."""
+    import tifffile
+
+    with tifffile.TiffFile(path) as tif:
+        page = tif.pages[ifd]
+        data = page.asarray()
+        if page.samplesperpixel > 1 and page.planarconfig == 1:
+            data = np.moveaxis(data, -1, 0)
+    return data
+
+
+def read_rasterio(path: Path) -> np.ndarray:
+    """GDAL's view, as ``(band, y, x)`` (or ``(y, x)`` for one band)."""
+    import rasterio
+
+    with rasterio.open(path) as src:
+        data = src.read()
+    return data[0] if data.shape[0] == 1 else data
