@@ -28,7 +28,7 @@ class VirtualTIFF:
     every IFD: side by side (``"flat"``, arrays ``"0"``, ``"1"``, ... whose
     dimensions get an ``_<k>`` suffix where their size differs from IFD 0's),
     or one group per IFD (``"nested"``, each holding ``"data"``; SubIFDs are
-    child groups of their parent's group).
+    child groups of their parent's group, see :func:`_nested`).
     """
 
     ifd: int | None = 0
@@ -69,8 +69,18 @@ class VirtualTIFF:
 
 
 def _nested(ifd: IFD, size: int) -> ManifestGroup:
+    """A group for the IFD and child groups for its SubIFDs.
+
+    A DataTree child inherits its parent's dimensions, so a SubIFD's dimensions
+    carry its path below the main-chain IFD (``y_1`` for SubIFD 1, ``y_1_0``
+    for that one's SubIFD 0): the reduced levels of a pyramid cannot clash.
+    """
+    array = ifd_to_array(ifd, object_size=size)
+    if len(ifd.path) > 1:
+        suffix = "_".join(str(i) for i in ifd.path[1:])
+        array = with_dims(array, tuple(f"{d}_{suffix}" for d in array.metadata.dimension_names))
     return ManifestGroup(
-        arrays={NESTED_VARIABLE: ifd_to_array(ifd, object_size=size)},
+        arrays={NESTED_VARIABLE: array},
         groups={str(i): _nested(sub, size) for i, sub in enumerate(ifd.subifds)},
     )
 
