@@ -1,0 +1,5 @@
+import sys
+
+from virtual_tiff.cli import main
+
+sys.exit(main())
