@@ -24,6 +24,7 @@ def ifd_to_array(ifd: IFD, *, object_size: int, attributes: dict | None = None) 
         byteorder=ifd.byteorder,
         chunky_bands=grid.chunky_bands,
         chunk_width=grid.chunk_width,
+        pad_to=grid.raw_chunk_bytes(sample) if grid.partial else None,
     )
     codecs = codec_chain(encoding, ifd)
     manifest = manifest_of(ifd, grid, sample, encoding.compression, object_size)

@@ -18,6 +18,7 @@ import numpy as np
 
 from virtual_tiff.arrays.dtypes import SampleType
 from virtual_tiff.errors import UnsupportedTIFFError
+from virtual_tiff.padding import NAME as ZERO_PAD
 from virtual_tiff.tiff.ifd import IFD
 from virtual_tiff.tiff.tags import Compression, FillOrder, Photometric, Predictor, Tag
 
@@ -34,6 +35,8 @@ class ChunkEncoding:
     byteorder: str
     chunky_bands: int
     chunk_width: int
+    #: Bytes of a full decompressed chunk when the last strip is stored short, else None.
+    pad_to: int | None = None
 
     @property
     def chunky(self) -> bool:
@@ -116,6 +119,11 @@ IMAGE_CODECS: dict[Compression, Callable[[IFD], list[Codec]]] = {
     Compression.JPEG2000: lambda _: [{"name": "imagecodecs_jpeg2k"}],
     Compression.JPEGXR: lambda _: [{"name": "imagecodecs_jpegxr"}],
     Compression.LERC: _lerc,
+    Compression.CCITTRLE: lambda _: [{"name": "imagecodecs_ccittrle"}],
+    Compression.CCITT_T4: lambda ifd: [
+        {"name": "imagecodecs_ccittfax3", "configuration": {"t4options": ifd.int(Tag.T4Options, 0)}}
+    ],
+    Compression.CCITT_T6: lambda _: [{"name": "imagecodecs_ccittfax4"}],
 }
 
 
@@ -165,6 +173,12 @@ def codec_chain(enc: ChunkEncoding, ifd: IFD) -> list[Codec]:
             raise ifd.error(
                 UnsupportedTIFFError, Tag.Predictor, f"{enc.predictor.name} predictor with {enc.compression.name}"
             )
+        if enc.pad_to is not None:
+            raise ifd.error(
+                UnsupportedTIFFError,
+                Tag.RowsPerStrip,
+                f"partial last strip compressed with {enc.compression.name}: the image codec decodes it short",
+            )
         return chain + IMAGE_CODECS[enc.compression](ifd)
     if enc.compression not in BYTES_COMPRESSORS:
         raise ifd.error(
@@ -174,6 +188,8 @@ def codec_chain(enc: ChunkEncoding, ifd: IFD) -> list[Codec]:
         )
     chain += _predictor_filter(enc, ifd)
     chain.append(_serializer(enc, ifd))
+    if enc.pad_to is not None:
+        chain.append({"name": ZERO_PAD, "configuration": {"length": enc.pad_to}})
     compressor = BYTES_COMPRESSORS[enc.compression]
     if compressor is not None:
         chain.append(compressor(ifd))

@@ -46,6 +46,12 @@ def sample_type(ifd: IFD) -> SampleType:
             UnsupportedTIFFError, Tag.SampleFormat, f"samples of different formats {[f.name for f in formats]}"
         )
     (nbits,), (fmt,) = bits, formats
+    if fmt == SampleFormat.COMPLEXINT:
+        raise ifd.error(
+            UnsupportedTIFFError,
+            Tag.SampleFormat,
+            f"COMPLEXINT ({nbits}-bit complex integers): no Zarr codec widens them to complex floats",
+        )
     if fmt == SampleFormat.VOID:
         fmt = SampleFormat.UINT
     whole = WHOLE_SAMPLES.get((fmt, nbits))

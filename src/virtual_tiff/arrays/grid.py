@@ -9,7 +9,7 @@ import numpy as np
 from virtualizarr.manifests import ChunkManifest
 
 from virtual_tiff.arrays.dtypes import SampleType
-from virtual_tiff.errors import MalformedTIFFError, TruncatedTIFFError, UnsupportedTIFFError
+from virtual_tiff.errors import MalformedTIFFError, TruncatedTIFFError
 from virtual_tiff.tiff.ifd import IFD
 from virtual_tiff.tiff.tags import Compression, PlanarConfiguration, Tag
 
@@ -31,6 +31,26 @@ class Grid:
     def grid_shape(self) -> tuple[int, ...]:
         return tuple(math.ceil(s / c) for s, c in zip(self.shape, self.chunk_shape, strict=True))
 
+    @property
+    def last_rows(self) -> int:
+        """Rows stored in the last row of chunks: fewer than a chunk for a partial last strip."""
+        return self.shape[-2] - (self.grid_shape[-2] - 1) * self.chunk_height
+
+    @property
+    def partial(self) -> bool:
+        return self.offsets_tag == Tag.StripOffsets and self.last_rows < self.chunk_height
+
+    def row_bytes(self, sample: SampleType) -> int:
+        """Bytes of one stored chunk row; bit-packed rows are padded to whole bytes."""
+        row_samples = self.chunk_width * self.chunky_bands
+        if sample.packed_bits is not None:
+            return math.ceil(row_samples * sample.packed_bits / 8)
+        return row_samples * sample.dtype.itemsize
+
+    def raw_chunk_bytes(self, sample: SampleType) -> int:
+        """Bytes of one full decompressed chunk, which is what Zarr decodes."""
+        return self.row_bytes(sample) * self.chunk_height
+
 
 def grid_of(ifd: IFD) -> Grid:
     """Where an IFD's chunks lie: ``(y, x)`` for one sample, ``(band, y, x)`` for more."""
@@ -49,12 +69,6 @@ def grid_of(ifd: IFD) -> Grid:
         if rows <= 0:
             raise ifd.error(MalformedTIFFError, Tag.RowsPerStrip, "zero rows per strip")
         tile_w, tile_h = width, min(rows, height)
-        if height % tile_h:
-            raise ifd.error(
-                UnsupportedTIFFError,
-                Tag.RowsPerStrip,
-                f"partial last strip: {height} rows in strips of {tile_h}",
-            )
         offsets_tag, counts_tag = Tag.StripOffsets, Tag.StripByteCounts
     separate = ifd.planar_configuration == PlanarConfiguration.SEPARATE and bands > 1
     if bands == 1:
@@ -72,12 +86,12 @@ def grid_of(ifd: IFD) -> Grid:
     )
 
 
-def _raw_chunk_bytes(grid: Grid, sample: SampleType) -> int:
-    """Bytes of one uncompressed chunk; bit-packed rows are padded to whole bytes."""
-    row_samples = grid.chunk_width * grid.chunky_bands
-    if sample.packed_bits is not None:
-        return math.ceil(row_samples * sample.packed_bits / 8) * grid.chunk_height
-    return row_samples * grid.chunk_height * sample.dtype.itemsize
+def _stored_chunk_bytes(grid: Grid, sample: SampleType) -> np.ndarray:
+    """Bytes each uncompressed chunk must hold: full chunks, and the short last strips."""
+    full = np.full(grid.grid_shape, grid.raw_chunk_bytes(sample), dtype=np.uint64)
+    if grid.partial:
+        full[..., -1, :] = grid.row_bytes(sample) * grid.last_rows
+    return full.ravel()
 
 
 def manifest_of(ifd: IFD, grid: Grid, sample: SampleType, compression: Compression, size: int) -> ChunkManifest:
@@ -100,15 +114,15 @@ def manifest_of(ifd: IFD, grid: Grid, sample: SampleType, compression: Compressi
             f"chunk {bad} at bytes {int(offsets[bad])}+{int(counts[bad])} lies beyond the end ({size} bytes)",
         )
     if compression == Compression.NONE:
-        raw = _raw_chunk_bytes(grid, sample)
+        raw = _stored_chunk_bytes(grid, sample)
         if np.any(present & (counts < raw)):
             bad = int(np.argmax(present & (counts < raw)))
             raise ifd.error(
                 MalformedTIFFError,
                 grid.counts_tag,
-                f"uncompressed chunk {bad} has {int(counts[bad])} bytes, {raw} expected",
+                f"uncompressed chunk {bad} has {int(counts[bad])} bytes, {int(raw[bad])} expected",
             )
-        counts = np.where(present, np.uint64(raw), counts)
+        counts = np.where(present, raw, counts)
     paths = np.where(present, ifd.url, "").astype(np.dtypes.StringDType())
     return ChunkManifest.from_arrays(
         paths=paths.reshape(grid.grid_shape),

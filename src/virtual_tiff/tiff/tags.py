@@ -20,6 +20,7 @@ class Tag(enum.IntEnum):
     SamplesPerPixel = 277
     RowsPerStrip = 278
     StripByteCounts = 279
+    T4Options = 292
     PlanarConfiguration = 284
     Software = 305
     DateTime = 306
