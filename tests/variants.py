@@ -121,7 +121,8 @@ def read_tifffile(path: Path, ifd: int = 0) -> np.ndarray:
         data = page.asarray()
         if page.samplesperpixel > 1 and page.planarconfig == 1:
             data = np.moveaxis(data, -1, 0)
-    return data
+    # tifffile gives 1-bit samples as bool; GDAL (and virtual-tiff) as uint8 0/1.
+    return data.astype(np.uint8) if data.dtype == bool else data
 
 
 def read_rasterio(path: Path) -> np.ndarray:

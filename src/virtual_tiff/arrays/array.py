@@ -7,6 +7,7 @@ import dataclasses
 from virtualizarr.manifests import ManifestArray
 from virtualizarr.manifests.utils import create_v3_array_metadata
 
+from virtual_tiff.arrays.attributes import tiff_attributes
 from virtual_tiff.arrays.codecs import ChunkEncoding, codec_chain
 from virtual_tiff.arrays.dtypes import sample_type
 from virtual_tiff.arrays.grid import grid_of, manifest_of
@@ -34,7 +35,7 @@ def ifd_to_array(ifd: IFD, *, object_size: int, attributes: dict | None = None) 
         chunk_shape=grid.chunk_shape,
         fill_value=None,
         codecs=codecs,
-        attributes=attributes or {},
+        attributes={**tiff_attributes(ifd), **(attributes or {})},
         dimension_names=grid.dims,
     )
     return ManifestArray(metadata=metadata, chunkmanifest=manifest)

@@ -84,6 +84,14 @@ JPEG_COLORSPACES: dict[Photometric, tuple[str, str]] = {
 }
 
 
+def decoded_photometric(ifd: IFD) -> Photometric | None:
+    """What the decoded samples are: JPEG's YCbCr comes out as RGB."""
+    photometric = ifd.photometric
+    if photometric == Photometric.YCBCR and ifd.compression == Compression.JPEG:
+        return Photometric.RGB
+    return photometric
+
+
 def _jpeg(ifd: IFD) -> Codec:
     config: dict[str, object] = {}
     tables = ifd.jpeg_tables
@@ -165,6 +173,12 @@ def codec_chain(enc: ChunkEncoding, ifd: IFD) -> list[Codec]:
     """The Zarr v3 codecs, in encode order, that turn a stored TIFF chunk into samples."""
     if ifd.int(Tag.FillOrder, FillOrder.MSB2LSB) != FillOrder.MSB2LSB:
         raise ifd.error(UnsupportedTIFFError, Tag.FillOrder, "FillOrder LSB2MSB (reversed bits)")
+    if ifd.photometric == Photometric.YCBCR and enc.compression != Compression.JPEG:
+        raise ifd.error(
+            UnsupportedTIFFError,
+            Tag.PhotometricInterpretation,
+            f"YCbCr samples compressed with {enc.compression.name}: subsampled chroma has no Zarr codec",
+        )
     chain: list[Codec] = []
     if enc.chunky:
         chain.append({"name": "transpose", "configuration": {"order": [1, 2, 0]}})

@@ -86,11 +86,15 @@ def grid_of(ifd: IFD) -> Grid:
     )
 
 
-def _stored_chunk_bytes(grid: Grid, sample: SampleType) -> np.ndarray:
-    """Bytes each uncompressed chunk must hold: full chunks, and the short last strips."""
-    full = np.full(grid.grid_shape, grid.raw_chunk_bytes(sample), dtype=np.uint64)
+def _stored_chunk_bytes(grid: Grid, sample: SampleType, cap: int) -> np.ndarray:
+    """Bytes each uncompressed chunk must hold: full chunks, and the short last strips.
+
+    Capped at ``cap`` (one more than the object holds): a hostile header's
+    tile of 2**67 bytes would not fit uint64, and is refused all the same.
+    """
+    full = np.full(grid.grid_shape, min(grid.raw_chunk_bytes(sample), cap), dtype=np.uint64)
     if grid.partial:
-        full[..., -1, :] = grid.row_bytes(sample) * grid.last_rows
+        full[..., -1, :] = min(grid.row_bytes(sample) * grid.last_rows, cap)
     return full.ravel()
 
 
@@ -106,21 +110,25 @@ def manifest_of(ifd: IFD, grid: Grid, sample: SampleType, compression: Compressi
             f"{offsets.size} offsets and {counts.size} byte counts for {expected} chunks",
         )
     present = (offsets > 0) & (counts > 0)
-    if np.any(present & (offsets + counts > size)):
-        bad = int(np.argmax(present & (offsets + counts > size)))
+    # Not offsets + counts > size: that sum wraps around uint64 for offsets near 2**64.
+    beyond = present & ((counts > size) | (offsets > size - np.minimum(counts, size)))
+    if np.any(beyond):
+        bad = int(np.argmax(beyond))
         raise ifd.error(
             TruncatedTIFFError,
             grid.offsets_tag,
             f"chunk {bad} at bytes {int(offsets[bad])}+{int(counts[bad])} lies beyond the end ({size} bytes)",
         )
     if compression == Compression.NONE:
-        raw = _stored_chunk_bytes(grid, sample)
+        raw = _stored_chunk_bytes(grid, sample, cap=size + 1)
         if np.any(present & (counts < raw)):
             bad = int(np.argmax(present & (counts < raw)))
+            need = int(raw[bad])
+            expected = f"{need}" if need <= size else f"more than the object's {size}"
             raise ifd.error(
                 MalformedTIFFError,
                 grid.counts_tag,
-                f"uncompressed chunk {bad} has {int(counts[bad])} bytes, {int(raw[bad])} expected",
+                f"uncompressed chunk {bad} has {int(counts[bad])} bytes, {expected} expected",
             )
         counts = np.where(present, raw, counts)
     paths = np.where(present, ifd.url, "").astype(np.dtypes.StringDType())

@@ -1,0 +1,148 @@
+"""Beyond the basic matrix: what GDAL writes by default and the TIFF features upstream refuses.
+
+Pixel rows compare with GDAL and tifffile like tests/test_pixels.py; refusal
+rows assert the specific error and that it names the tag.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from tests.conftest import file_url, open_virtual
+from tests.test_pixels import test_pixels_equal_independent_readers as check_pixels
+from tests.variants import HEIGHT, WIDTH, Variant, gdal_variant, read_rasterio, read_tifffile, sample_data, \
+    tifffile_variant
+from virtual_tiff import UnsupportedTIFFError, VirtualTIFF
+
+
+def _packed(bits: int, dtype: str, bands: int = 1, **options) -> Variant:
+    """GDAL's NBITS: samples bit-packed, rows padded to whole bytes."""
+    def write(path):
+        import rasterio
+
+        data = (sample_data(dtype, bands) % (2**bits)).astype(dtype)
+        with rasterio.open(path, "w", driver="GTiff", height=HEIGHT, width=WIDTH, count=bands, dtype=dtype,
+                           nbits=bits, **options) as dst:
+            dst.write(data)
+        return data
+
+    return Variant(f"gdal-nbits{bits}-{dtype}-{bands}b-" + "-".join(f"{k}{v}" for k, v in options.items()), write)
+
+
+FEATURES: list[Variant] = [
+    # Partial last strip: GDAL's default striped layout (RowsPerStrip 34 or 68 for 100 rows).
+    gdal_variant("default-strips-none", "uint16"),
+    gdal_variant("default-strips-deflate-pred2", "uint16", 3, compress="DEFLATE", predictor=2),
+    gdal_variant("default-strips-band-lzw", "int32", 2, compress="LZW", interleave="band"),
+    gdal_variant("default-strips-zstd-pred3-be", "float32", compress="ZSTD", predictor=3, endianness="BIG"),
+    *(
+        tifffile_variant(f"partial-strips-{layout}-{c}-{bo}", "uint16", bands, planar, tile=None, rowsperstrip=7,
+                         compression=c, predictor=2 if c else None, byteorder=bo)
+        for layout, bands, planar in (("single", 1, "contig"), ("chunky", 3, "contig"), ("planar", 3, "separate"))
+        for c in (None, "zlib")
+        for bo in ("<", ">")
+    ),
+    tifffile_variant("partial-strips-bigtiff-lzma", "float64", tile=None, rowsperstrip=13, compression="lzma",
+                     bigtiff=True),
+    # JPEG as GDAL writes it by default (JPEGTables) and YCbCr decoded to RGB.
+    gdal_variant("ycbcr-jpeg-tiled", "uint8", 3, tiled=True, blockxsize=32, blockysize=32, compress="JPEG",
+                 photometric="YCBCR", lossless=False, gdal_tolerance=12),
+    gdal_variant("cog-jpeg", "uint8", 3, driver="COG", compress="JPEG", lossless=False, gdal_tolerance=12),
+    gdal_variant("jpeg-gray-tables", "uint8", tiled=True, blockxsize=32, blockysize=32, compress="JPEG",
+                 lossless=False, gdal_tolerance=12),
+    *(
+        tifffile_variant(f"ycbcr-jpeg-{ss[0]}{ss[1]}", "uint8", 3, compression="jpeg", photometric="ycbcr",
+                         compressionargs={"subsampling": ss}, lossless=False, gdal_tolerance=12)
+        for ss in ((2, 2), (2, 1), (1, 1))
+    ),
+    # Bit-packed samples, strips and tiles, rows padded to whole bytes.
+    _packed(1, "uint8"),
+    _packed(4, "uint8", tiled=True, blockxsize=32, blockysize=32),
+    _packed(4, "uint8", 3, interleave="band", compress="DEFLATE"),
+    _packed(12, "uint16", 3, interleave="pixel", tiled=True, blockxsize=32, blockysize=32),
+    _packed(12, "uint16", compress="LZW"),
+    _packed(7, "uint8", tiled=True, blockxsize=32, blockysize=16),
+    _packed(20, "uint32", compress="ZSTD"),
+    # CCITT bilevel.
+    *(_packed(1, "uint8", compress=c) for c in ("CCITTRLE", "CCITTFAX3", "CCITTFAX4")),
+]
+
+
+@pytest.mark.parametrize("variant", FEATURES, ids=lambda v: v.id)
+def test_feature_pixels(variant, tmp_path, registry):
+    check_pixels(variant, tmp_path, registry)
+
+
+@pytest.mark.parametrize(
+    "photometric, bands",
+    [("cielab", 3), ("separated", 4), ("miniswhite", 1)],
+)
+def test_colour_spaces_are_raw_samples_like_tifffile(photometric, bands, tmp_path, registry):
+    import tifffile
+
+    path = tmp_path / f"{photometric}.tif"
+    data = sample_data("uint8", bands)
+    tifffile.imwrite(path, data[0] if bands == 1 else data.transpose(1, 2, 0), photometric=photometric)
+    da = open_virtual(file_url(path), registry)["0"]
+    np.testing.assert_array_equal(da.values, read_tifffile(path))
+    assert da.attrs["photometric"] == photometric.upper()
+
+
+def test_palette_gives_indices_and_the_colormap(tmp_path, registry):
+    import rasterio
+
+    path = tmp_path / "palette.tif"
+    indices = (sample_data("uint8", 1) % 16).astype("uint8")
+    with rasterio.open(path, "w", driver="GTiff", height=HEIGHT, width=WIDTH, count=1, dtype="uint8",
+                       photometric="palette") as dst:
+        dst.write(indices)
+        dst.write_colormap(1, {i: (i * 16, 255 - i * 16, 3 * i, 255) for i in range(16)})
+    da = open_virtual(file_url(path), registry)["0"]
+    np.testing.assert_array_equal(da.values, read_rasterio(path))
+    assert da.attrs["photometric"] == "PALETTE"
+    with rasterio.open(path) as src:
+        gdal_colormap = src.colormap(1)
+    rgb8 = [[round(c / 257) for c in row] for row in da.attrs["colormap"]]
+    assert [list(gdal_colormap[i][:3]) for i in range(16)] == rgb8[:16]
+
+
+def _gdal_file(path, dtype, bands, data=None, **options):
+    import rasterio
+
+    data = sample_data(dtype, bands) if data is None else data
+    with rasterio.open(path, "w", driver="GTiff", height=HEIGHT, width=WIDTH, count=bands, dtype=dtype,
+                       **options) as dst:
+        dst.write(data)
+
+
+REFUSED = [
+    pytest.param(lambda p: _gdal_file(p, "complex_int16", 1, sample_data("complex64", 1)), "SampleFormat",
+                 id="complex-int16"),
+    pytest.param(lambda p: _gdal_file(p, "uint8", 1, compress="JPEG"), "RowsPerStrip", id="jpeg-partial-strip"),
+    pytest.param(lambda p: _gdal_file(p, "uint16", 1, compress="LERC"), "RowsPerStrip", id="lerc-partial-strip"),
+]
+
+
+@pytest.mark.parametrize("write, tag", REFUSED)
+def test_unsupported_features_raise_named_errors(write, tag, tmp_path, registry):
+    path = tmp_path / "refused.tif"
+    write(path)
+    with pytest.raises(UnsupportedTIFFError, match=tag) as info:
+        VirtualTIFF(ifd=0)(url=file_url(path), registry=registry)
+    assert "refused.tif" in str(info.value) and "IFD 0" in str(info.value)
+
+
+def test_partial_strip_store_reopens_from_the_codec_entry_point(tmp_path, registry):
+    """The zero-pad codec resolves by name, as zarr looks codecs up when reopening metadata."""
+    import tifffile
+    from zarr.registry import get_codec_class
+
+    from virtual_tiff.padding import ZeroPad
+
+    path = tmp_path / "strips.tif"
+    tifffile.imwrite(path, sample_data("uint8", 1)[0], rowsperstrip=30)
+    ds = xr.open_zarr(VirtualTIFF()(url=file_url(path), registry=registry), zarr_format=3, consolidated=False)
+    assert ds["0"].shape == (HEIGHT, WIDTH)
+    assert get_codec_class("virtual_tiff.zero_pad") is ZeroPad
