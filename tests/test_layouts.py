@@ -17,18 +17,32 @@ from tests.variants import read_tifffile, sample_data
 from virtual_tiff import VirtualTIFF, VirtualTIFFError
 
 
-@pytest.fixture
-def pyramid(tmp_path):
-    """A tifffile pyramid: level 0 in the main chain, reduced levels as SubIFDs, then a second page."""
+@pytest.fixture(params=["IFD", "LONG", "IFD8"])
+def pyramid(request, tmp_path):
+    """A tifffile pyramid: level 0 in the main chain, reduced levels as SubIFDs, then a second page.
+
+    SubIFDs (tag 330) are written with each field type the spec allows: tifffile
+    writes IFD (classic) or IFD8 (BigTIFF); LONG is patched into the entry.
+    """
+    import struct
+
     import tifffile
 
     path = tmp_path / "pyramid.tif"
     level0 = sample_data("uint16", 1, 128, 160)[0]
-    with tifffile.TiffWriter(path) as tif:
+    with tifffile.TiffWriter(path, bigtiff=request.param == "IFD8") as tif:
         tif.write(level0, tile=(32, 32), compression="zlib", predictor=2, subifds=2)
         tif.write(level0[::2, ::2], tile=(32, 32), compression="zlib", subfiletype=1)
         tif.write(level0[::4, ::4], tile=(32, 32), compression="zlib", subfiletype=1)
         tif.write(level0[:64, :80] + 1, tile=(32, 32), compression="zstd")
+    with tifffile.TiffFile(path) as tif:
+        entry = tif.pages[0].tags["SubIFDs"]
+        assert entry.dtype == {"IFD": 13, "LONG": 13, "IFD8": 18}[request.param]
+        entry_offset = entry.offset
+    if request.param == "LONG":
+        with open(path, "r+b") as f:
+            f.seek(entry_offset + 2)
+            f.write(struct.pack("<H", 4))
     return path
 
 
