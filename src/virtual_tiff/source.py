@@ -70,9 +70,18 @@ class ObjectReader:
 
     async def open(self) -> bytes:
         """First GET: the head of the object, with its size, ETag and mtime."""
-        result = await self._store.get_async(self._path, options={"range": (0, self._head_bytes)})
-        head = bytes(await result.bytes_async())
-        meta = result.meta
+        try:
+            result = await self._store.get_async(self._path, options={"range": (0, self._head_bytes)})
+        except Exception:
+            # An empty object has no byte 0, so stores refuse any range of it:
+            # only its metadata can tell that apart from a real failure.
+            meta = await self._store.head_async(self._path)
+            if int(meta["size"]) != 0:
+                raise
+            head = b""
+        else:
+            head = bytes(await result.bytes_async())
+            meta = result.meta
         self.info = ObjectInfo(
             url=self.url,
             size=int(meta["size"]),

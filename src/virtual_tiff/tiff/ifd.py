@@ -62,10 +62,16 @@ class IFD:
         return self.ints(tag, None if default is None else (default,))[0]
 
     def array(self, tag: int) -> np.ndarray:
-        """Offsets and byte counts: kept as uint64 arrays, never as Python lists."""
+        """Offsets and byte counts: kept as uint64 arrays, never as Python lists.
+
+        Negative values (signed field types) are refused here: cast to uint64
+        they would become offsets near 2**64 instead of an error.
+        """
         value = self.tags.get(tag)
         if not isinstance(value, np.ndarray) or value.dtype.kind not in "ui":
             raise self.error(MalformedTIFFError, tag, "required integer array is missing")
+        if value.dtype.kind == "i" and np.any(value < 0):
+            raise self.error(MalformedTIFFError, tag, f"negative value {int(value.min())}")
         return value.astype(np.uint64)
 
     def enum(self, tag: int, kind: type[E], default: int) -> E:

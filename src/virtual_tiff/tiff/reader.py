@@ -13,7 +13,13 @@ import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from virtual_tiff.errors import IFDLoopError, LimitExceededError, MalformedTIFFError, VirtualTIFFError
+from virtual_tiff.errors import (
+    IFDLoopError,
+    LimitExceededError,
+    MalformedTIFFError,
+    TruncatedTIFFError,
+    VirtualTIFFError,
+)
 from virtual_tiff.source import ObjectReader
 from virtual_tiff.tiff.fields import FIELD_SIZES, Entry, decode_value
 from virtual_tiff.tiff.header import TIFFHeader, parse_header
@@ -91,9 +97,13 @@ class _Walk:
         (n,) = struct.unpack(h.count_format, await self.reader.read(offset, h.count_size, "IFD entry count"))
         if n == 0:
             raise self.error(MalformedTIFFError, path, f"IFD at offset {offset} has no entries")
+        table_size = n * h.entry_size + h.offset_size
+        # Bounds before the limit: a table that cannot fit in the object is a
+        # broken file, not one that a larger limit would let through.
+        self.reader.check_bounds(offset + h.count_size, table_size, "IFD entries")
         if n > self.limits.max_entries:
             raise self.error(LimitExceededError, path, f"IFD claims {n} entries (limit {self.limits.max_entries})")
-        table = await self.reader.read(offset + h.count_size, n * h.entry_size + h.offset_size, "IFD entries")
+        table = await self.reader.read(offset + h.count_size, table_size, "IFD entries")
         entries: dict[int, Entry] = {}
         for i in range(n):
             entry = self.entry(table[i * h.entry_size : (i + 1) * h.entry_size], path)
@@ -122,7 +132,7 @@ class _Walk:
         (value_offset,) = struct.unpack(h.offset_format, slot)
         if value_offset + nbytes > self.reader.size:
             raise self.error(
-                MalformedTIFFError,
+                TruncatedTIFFError,
                 path,
                 f"{count} values at offset {value_offset} run past the end of the object ({self.reader.size} bytes)",
                 tag,
