@@ -11,6 +11,7 @@ from virtual_tiff.errors import (
     VirtualTIFFError,
 )
 from virtual_tiff.parser import VirtualTIFF
+from virtual_tiff.stack import open_virtual_mfdataset
 from virtual_tiff.tiff.reader import Limits
 
 __version__ = "0.1.0"
@@ -27,4 +28,5 @@ __all__ = [
     "VirtualTIFF",
     "VirtualTIFFError",
     "__version__",
+    "open_virtual_mfdataset",
 ]

@@ -11,6 +11,7 @@ from zarr.core.sync import sync
 
 from virtual_tiff.arrays.array import ifd_to_array, with_dims
 from virtual_tiff.errors import VirtualTIFFError
+from virtual_tiff.provenance import sources_attribute
 from virtual_tiff.source import ObjectReader
 from virtual_tiff.tiff.ifd import IFD
 from virtual_tiff.tiff.reader import Limits, TIFFFile, read_tiff
@@ -60,12 +61,14 @@ class VirtualTIFF:
 
     def group(self, tiff: TIFFFile) -> ManifestGroup:
         size = tiff.reader.size
+        attrs = sources_attribute([tiff.reader.info])
         if self.ifd is not None:
             ifd = tiff.ifds[self.ifd]
-            return ManifestGroup(arrays={str(self.ifd): ifd_to_array(ifd, object_size=size)})
+            return ManifestGroup(arrays={str(self.ifd): ifd_to_array(ifd, object_size=size)}, attributes=attrs)
         if self.ifd_layout == "nested":
-            return ManifestGroup(groups={str(i): _nested(ifd, size) for i, ifd in enumerate(tiff.ifds)})
-        return ManifestGroup(arrays=_flat(tiff.ifds, size))
+            groups = {str(i): _nested(ifd, size) for i, ifd in enumerate(tiff.ifds)}
+            return ManifestGroup(groups=groups, attributes=attrs)
+        return ManifestGroup(arrays=_flat(tiff.ifds, size), attributes=attrs)
 
 
 def _nested(ifd: IFD, size: int) -> ManifestGroup:
