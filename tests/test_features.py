@@ -146,3 +146,50 @@ def test_partial_strip_store_reopens_from_the_codec_entry_point(tmp_path, regist
     ds = xr.open_zarr(VirtualTIFF()(url=file_url(path), registry=registry), zarr_format=3, consolidated=False)
     assert ds["0"].shape == (HEIGHT, WIDTH)
     assert get_codec_class("virtual_tiff.zero_pad") is ZeroPad
+
+
+@pytest.fixture
+def masked(tmp_path):
+    """GDAL's internal mask (NewSubfileType 4) with overviews and their masks (5), as gdaladdo writes."""
+    import rasterio
+    from rasterio.enums import Resampling
+
+    path = tmp_path / "masked.tif"
+    mask = np.zeros((256, 256), "uint8")
+    mask[20:200, 30:220] = 255
+    with rasterio.Env(GDAL_TIFF_INTERNAL_MASK=True):
+        with rasterio.open(path, "w", driver="GTiff", height=256, width=256, count=3, dtype="uint8", tiled=True,
+                           blockxsize=64, blockysize=64, compress="DEFLATE") as dst:
+            dst.write(sample_data("uint8", 3, 256, 256))
+            dst.write_mask(mask)
+        with rasterio.open(path, "r+") as dst:
+            dst.build_overviews([2, 4], Resampling.nearest)
+    return path
+
+
+def _gdal_mask(path, overview_level=None):
+    import rasterio
+
+    with rasterio.open(path, overview_level=overview_level) as src:
+        return src.dataset_mask()
+
+
+def test_internal_mask_is_a_variable_beside_the_data(masked, registry):
+    ds = open_virtual(file_url(masked), registry)
+    assert set(ds.data_vars) == {"0", "mask"}
+    assert ds["mask"].dims == ("y", "x")
+    np.testing.assert_array_equal(ds["mask"].values * 255, _gdal_mask(masked))
+    np.testing.assert_array_equal(ds["0"].values, read_rasterio(masked))
+
+
+def test_nested_levels_carry_their_masks_and_masks_are_never_levels(masked, registry):
+    import rasterio
+
+    store = VirtualTIFF(ifd=None, ifd_layout="nested")(url=file_url(masked), registry=registry)
+    tree = xr.open_datatree(store, engine="zarr", zarr_format=3, consolidated=False)
+    assert set(tree.children) == {"0", "1", "2"}
+    np.testing.assert_array_equal(tree["0"]["mask"].values * 255, _gdal_mask(masked))
+    for level in (1, 2):
+        with rasterio.open(masked, overview_level=level - 1) as src:
+            np.testing.assert_array_equal(tree[str(level)]["data"].values, src.read())
+        np.testing.assert_array_equal(tree[str(level)]["mask"].values * 255, _gdal_mask(masked, level - 1))

@@ -67,5 +67,9 @@ class UnsupportedTIFFError(VirtualTIFFError):
     """A valid TIFF feature that no Zarr codec chain can decode honestly."""
 
 
+class SourceReadError(VirtualTIFFError):
+    """The object store could not deliver the bytes: missing object, no access, network."""
+
+
 class SourceChangedError(VirtualTIFFError):
     """The source object changed after the virtual store was built."""

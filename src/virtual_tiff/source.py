@@ -8,13 +8,16 @@ already held, and one batched ``get_ranges_async`` for out-of-line values.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from obspec_utils.registry import ObjectStoreRegistry
+from obstore.exceptions import PreconditionError
 
-from virtual_tiff.errors import TruncatedTIFFError, VirtualTIFFError
+from virtual_tiff.errors import SourceChangedError, SourceReadError, TruncatedTIFFError, VirtualTIFFError
 
 #: The first GET. GDAL's COG driver keeps every IFD and tag array ahead of the
 #: first tile; 64 KiB holds that for COGs up to tens of thousands of tiles.
@@ -31,6 +34,21 @@ class ObjectInfo:
     size: int
     etag: str | None
     last_modified: datetime.datetime | None
+
+
+@contextlib.contextmanager
+def storage_errors(url: str, what: str) -> Iterator[None]:
+    """Store exceptions as our errors, naming the url; only the first line of the store's
+    message is kept (obstore appends a multi-line debug dump)."""
+    try:
+        yield
+    except PreconditionError as exc:
+        raise SourceChangedError(f"{what}: the object changed since it was recorded", url=url) from exc
+    except Exception as exc:
+        if isinstance(exc, VirtualTIFFError):
+            raise
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise SourceReadError(f"{what} failed: {type(exc).__name__}: {first_line}", url=url) from exc
 
 
 def resolve(url: str, registry: ObjectStoreRegistry) -> tuple[Any, str]:
@@ -71,17 +89,18 @@ class ObjectReader:
     async def open(self) -> bytes:
         """First GET: the head of the object, with its size, ETag and mtime."""
         try:
-            result = await self._store.get_async(self._path, options={"range": (0, self._head_bytes)})
-        except Exception:
+            with storage_errors(self.url, "reading the header"):
+                result = await self._store.get_async(self._path, options={"range": (0, self._head_bytes)})
+                head = bytes(await result.bytes_async())
+                meta = result.meta
+        except SourceReadError:
             # An empty object has no byte 0, so stores refuse any range of it:
             # only its metadata can tell that apart from a real failure.
-            meta = await self._store.head_async(self._path)
+            with storage_errors(self.url, "reading the object's metadata"):
+                meta = await self._store.head_async(self._path)
             if int(meta["size"]) != 0:
                 raise
             head = b""
-        else:
-            head = bytes(await result.bytes_async())
-            meta = result.meta
         self.info = ObjectInfo(
             url=self.url,
             size=int(meta["size"]),
@@ -117,7 +136,8 @@ class ObjectReader:
         if held is not None:
             return held
         end = min(self.size, start + max(length, self._block_bytes))
-        data = bytes(await self._store.get_range_async(self._path, start=start, end=end))
+        with storage_errors(self.url, what):
+            data = bytes(await self._store.get_range_async(self._path, start=start, end=end))
         self._remember(start, data)
         if len(data) < length:
             raise TruncatedTIFFError(f"{what}: object ended after {len(data)} of {length} bytes", url=self.url)
@@ -131,7 +151,8 @@ class ObjectReader:
         if missing:
             starts = [start for start, _ in missing]
             ends = [start + length for start, length in missing]
-            fetched = await self._store.get_ranges_async(self._path, starts=starts, ends=ends)
+            with storage_errors(self.url, what):
+                fetched = await self._store.get_ranges_async(self._path, starts=starts, ends=ends)
             self.requests += 1
             for (start, _), data in zip(missing, fetched, strict=True):
                 self.bytes_read += len(data)

@@ -9,8 +9,9 @@ against the object size and the :class:`Limits` before a byte is allocated.
 
 from __future__ import annotations
 
+import bisect
 import struct
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from virtual_tiff.errors import (
@@ -61,28 +62,48 @@ class TIFFFile:
         return self.reader.url
 
 
+#: Decides, from the main-chain IFDs walked so far (inline values only), that the walk can stop.
+StopWalk = Callable[[Sequence[IFD]], bool]
+#: Picks, from every walked IFD (inline values only), the paths whose out-of-line values to fetch.
+ChooseIFDs = Callable[[Sequence[IFD]], Iterable[tuple[int, ...]]]
+
+
 class _Walk:
-    """State of one walk: the visited offsets and IFD budget shared by the whole tree."""
+    """State of one walk: the visited offsets, entry tables and IFD budget shared by the whole tree."""
 
     def __init__(self, reader: ObjectReader, header: TIFFHeader, limits: Limits) -> None:
         self.reader = reader
         self.header = header
         self.limits = limits
         self.visited: set[int] = set()
+        self.tables: list[tuple[int, int]] = []
+
+    def claim(self, start: int, end: int, path: tuple[int, ...]) -> None:
+        """Refuse entry tables that overlap: real files never do, and a hostile one could
+        otherwise make thousands of IFDs out of the same few kilobytes."""
+        i = bisect.bisect_left(self.tables, (start, end))
+        before = self.tables[i - 1] if i else None
+        after = self.tables[i] if i < len(self.tables) else None
+        if (before and before[1] > start) or (after and after[0] < end):
+            raise self.error(MalformedTIFFError, path, f"IFD at offset {start} overlaps another IFD")
+        self.tables.insert(i, (start, end))
 
     def error(self, cls: type[VirtualTIFFError], path: tuple[int, ...], message: str, tag: int | None = None):
         label = "/".join(map(str, path))
         return cls(message, url=self.reader.url, ifd=label, tag=None if tag is None else Tag.label(tag))
 
-    async def chain(self, first: int, path: tuple[int, ...], stop_after: int | None, depth: int) -> list[RawIFD]:
-        """The IFDs linked from ``first``; indices append to ``path``."""
+    async def chain(self, first: int, stop: StopWalk | None) -> list[RawIFD]:
+        """The main chain of IFDs linked from ``first``, until ``stop`` says enough."""
         out: list[RawIFD] = []
+        light: list[IFD] = []
         offset = first
         while offset:
-            here = (*path, len(out))
-            raw = await self.one(offset, here, depth)
+            raw = await self.one(offset, (len(out),), 0)
             out.append(raw)
-            if stop_after is not None and len(out) > stop_after:
+            light.append(_build(raw, self.reader.url, self.header.byteorder, {}))
+            if raw.next_offset in self.visited:
+                raise self.error(IFDLoopError, raw.path, f"next IFD offset {raw.next_offset} was already read")
+            if stop is not None and stop(light):
                 break
             offset = raw.next_offset
         return out
@@ -101,6 +122,7 @@ class _Walk:
         # Bounds before the limit: a table that cannot fit in the object is a
         # broken file, not one that a larger limit would let through.
         self.reader.check_bounds(offset + h.count_size, table_size, "IFD entries")
+        self.claim(offset, offset + h.count_size + table_size, path)
         if n > self.limits.max_entries:
             raise self.error(LimitExceededError, path, f"IFD claims {n} entries (limit {self.limits.max_entries})")
         table = await self.reader.read(offset + h.count_size, table_size, "IFD entries")
@@ -154,23 +176,30 @@ class _Walk:
 async def read_tiff(
     reader: ObjectReader,
     *,
-    stop_after: int | None = None,
-    select: Iterable[tuple[int, ...]] | None = None,
+    stop: StopWalk | None = None,
+    choose: ChooseIFDs | None = None,
     limits: Limits = Limits(),
 ) -> TIFFFile:
     """Parse the header and IFDs of the object behind ``reader``.
 
-    ``stop_after=k`` walks the main chain only up to IFD ``k`` (what ``ifd=k``
-    needs); ``select`` limits value decoding to those IFD paths (all if None).
+    ``stop`` ends the walk of the main chain early (``ifd=k`` needs no IFD far
+    past ``k``); ``choose`` limits which IFDs get their out-of-line values
+    (offsets, byte counts, tables) fetched: all of them if None. Every IFD
+    keeps its inline values, enough to tell levels, masks and sizes apart.
     """
     head = await reader.open()
     header = parse_header(head[:16], url=reader.url)
     walk = _Walk(reader, header, limits)
-    raws = await walk.chain(header.first_ifd_offset, (), stop_after, 0)
+    raws = await walk.chain(header.first_ifd_offset, stop)
     if not raws:
         raise MalformedTIFFError("the header points to no IFD (offset 0)", url=reader.url)
-    wanted = None if select is None else set(select)
-    ifds = await _decode(reader, header, raws, wanted)
+    light = [_build(raw, reader.url, header.byteorder, {}) for raw in raws]
+    wanted = None if choose is None else set(choose(list(_flatten_ifds(light))))
+    chosen = [raw for raw in _flatten(raws) if wanted is None or raw.path in wanted]
+    out_of_line = [e for raw in chosen for e in raw.entries.values() if e.offset is not None]
+    fetched = await reader.read_many([(e.offset, e.nbytes) for e in out_of_line], "tag values")
+    values = {id(e): data for e, data in zip(out_of_line, fetched, strict=True)}
+    ifds = [_build(raw, reader.url, header.byteorder, values) for raw in raws]
     return TIFFFile(reader, header, tuple(ifds))
 
 
@@ -180,27 +209,24 @@ def _flatten(raws: Iterable[RawIFD]) -> Iterable[RawIFD]:
         yield from _flatten(raw.subifds)
 
 
-async def _decode(
-    reader: ObjectReader, header: TIFFHeader, raws: list[RawIFD], wanted: set[tuple[int, ...]] | None
-) -> list[IFD]:
-    """Fetch the out-of-line values of the wanted IFDs in one batch and build typed IFDs."""
-    chosen = [raw for raw in _flatten(raws) if wanted is None or raw.path in wanted]
-    out_of_line = [e for raw in chosen for e in raw.entries.values() if e.offset is not None]
-    fetched = await reader.read_many([(e.offset, e.nbytes) for e in out_of_line], "tag values")
-    values = {id(e): data for e, data in zip(out_of_line, fetched, strict=True)}
+def _flatten_ifds(ifds: Iterable[IFD]) -> Iterable[IFD]:
+    for ifd in ifds:
+        yield ifd
+        yield from _flatten_ifds(ifd.subifds)
 
-    def build(raw: RawIFD) -> IFD:
-        tags = {}
-        if wanted is None or raw.path in wanted:
-            for tag, e in raw.entries.items():
-                tags[tag] = decode_value(e, e.inline if e.offset is None else values[id(e)], header.byteorder)
-        return IFD(
-            url=reader.url,
-            path=raw.path,
-            offset=raw.offset,
-            byteorder=header.byteorder,
-            tags=tags,
-            subifds=tuple(build(s) for s in raw.subifds),
-        )
 
-    return [build(raw) for raw in raws]
+def _build(raw: RawIFD, url: str, byteorder: str, values: dict[int, bytes]) -> IFD:
+    """A typed IFD with its inline values and those out-of-line values that were fetched."""
+    tags = {}
+    for tag, e in raw.entries.items():
+        data = e.inline if e.offset is None else values.get(id(e))
+        if data is not None:
+            tags[tag] = decode_value(e, data, byteorder)
+    return IFD(
+        url=url,
+        path=raw.path,
+        offset=raw.offset,
+        byteorder=byteorder,
+        tags=tags,
+        subifds=tuple(_build(s, url, byteorder, values) for s in raw.subifds),
+    )
