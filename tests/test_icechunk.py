@@ -1,0 +1,99 @@
+"""Time stacks into real Icechunk repositories, with a checksum per source that Icechunk enforces."""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from tests.conftest import BUCKET, file_url
+from tests.variants import read_rasterio, sample_data
+from virtual_tiff import open_virtual_mfdataset
+from virtual_tiff.writers.icechunk import to_icechunk
+
+icechunk = pytest.importorskip("icechunk")
+
+
+def write_stack(folder, n, start=0):
+    import rasterio
+
+    paths = []
+    for t in range(start, start + n):
+        path = folder / f"t{t:02d}.tif"
+        with rasterio.open(path, "w", driver="COG", height=64, width=96, count=1, dtype="int16",
+                           blocksize=32, compress="DEFLATE", predictor=2) as dst:
+            dst.write(sample_data("int16", 1, 64, 96) + t)
+        paths.append(path)
+    return paths
+
+
+def local_repo(path, sources_prefix):
+    config = icechunk.RepositoryConfig.default()
+    config.set_virtual_chunk_container(
+        icechunk.VirtualChunkContainer(sources_prefix, icechunk.local_filesystem_store(sources_prefix[7:]))
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return icechunk.Repository.create(
+            icechunk.local_filesystem_storage(str(path)),
+            config=config,
+            authorize_virtual_chunk_access={sources_prefix: None},
+        )
+
+
+def read(repo):
+    return xr.open_zarr(repo.readonly_session("main").store, zarr_format=3, consolidated=False)["0"].values
+
+
+def test_time_stack_round_trips_appends_and_refuses_a_changed_source(tmp_path, registry):
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    paths = write_stack(sources, 12)
+    vds = open_virtual_mfdataset([file_url(p) for p in paths], registry, concat_dim="time", combine="nested")
+    repo = local_repo(tmp_path / "repo", file_url(sources) + "/")
+    session = repo.writable_session("main")
+    to_icechunk(vds, session.store)
+    session.commit("12 time steps")
+    np.testing.assert_array_equal(read(repo), np.stack([read_rasterio(p) for p in paths]))
+
+    more = write_stack(sources, 2, start=12)
+    session = repo.writable_session("main")
+    to_icechunk(open_virtual_mfdataset([file_url(p) for p in more], registry, concat_dim="time",
+                                       combine="nested"), session.store, append_dim="time")
+    session.commit("2 more")
+    assert read(repo).shape == (14, 64, 96)
+    np.testing.assert_array_equal(read(repo)[12:], np.stack([read_rasterio(p) for p in more]))
+
+    paths[3].write_bytes(paths[9].read_bytes())  # t03.tif rewritten with other pixels...
+    stat = os.stat(paths[3])
+    os.utime(paths[3], (stat.st_atime, stat.st_mtime + 5))  # ...and a later mtime than recorded
+    with pytest.raises(Exception, match="checksum"):
+        read(repo)
+
+
+def test_etag_checksums_on_s3(s3, tmp_path):
+    paths = write_stack(tmp_path, 3)
+    urls = [s3.upload(p, f"stack/{p.name}") for p in paths]
+    vds = open_virtual_mfdataset(urls, s3.registry(), concat_dim="time", combine="nested")
+    host_port = s3.endpoint.removeprefix("http://")
+    prefix = f"s3://{BUCKET}/stack/"
+    config = icechunk.RepositoryConfig.default()
+    config.set_virtual_chunk_container(icechunk.VirtualChunkContainer(
+        prefix, icechunk.s3_store(region="us-east-1", endpoint_url=f"http://{host_port}", allow_http=True,
+                                  s3_compatible=True, force_path_style=True)))
+    credentials = icechunk.containers_credentials(
+        {prefix: icechunk.s3_static_credentials(access_key_id="testing", secret_access_key="testing")}
+    )
+    repo = icechunk.Repository.create(icechunk.local_filesystem_storage(str(tmp_path / "repo")), config=config,
+                                      authorize_virtual_chunk_access=credentials)
+    session = repo.writable_session("main")
+    to_icechunk(vds, session.store, checksum="etag")
+    session.commit("s3 stack")
+    np.testing.assert_array_equal(read(repo), np.stack([read_rasterio(p) for p in paths]))
+
+    s3.upload(paths[2], "stack/t01.tif")  # same key, other bytes: a new ETag
+    with pytest.raises(Exception, match="checksum"):
+        read(repo)
