@@ -1,46 +1,32 @@
-"""A parsed TIFF -> the Zarr hierarchy users see: one image, every IFD side by side, or a tree.
-
-Each image becomes its data array plus, where GDAL wrote one, its ``mask``.
-"""
+"""A parsed TIFF -> the Zarr hierarchy users see: one image, every IFD side by side, or a tree."""
 
 from __future__ import annotations
 
 from virtualizarr.manifests import ManifestArray, ManifestGroup
 
 from virtual_tiff.arrays.array import ifd_to_array, with_dims
-from virtual_tiff.levels import Image, images, mask_of
+from virtual_tiff.arrays.grid import grid_of
+from virtual_tiff.geo import Level, merge_attrs, multiscales_attrs
+from virtual_tiff.images import Inherited, describe, image_node
+from virtual_tiff.levels import Image, images, is_mask, mask_of
 from virtual_tiff.provenance import sources_attribute
 from virtual_tiff.tiff.reader import TIFFFile
 
 #: The data variable of each group in the nested layout.
 NESTED_VARIABLE = "data"
-MASK_VARIABLE = "mask"
-#: GDAL's internal masks: 0 where the data is nodata, 1 (255 in GDAL's mask band) where valid.
-MASK_ATTRIBUTES = {"flag_values": [0, 1], "flag_meanings": "nodata valid"}
 
 
-def _suffixed(array: ManifestArray, suffix: str) -> ManifestArray:
-    if not suffix:
-        return array
-    return with_dims(array, tuple(f"{d}_{suffix}" for d in array.metadata.dimension_names))
-
-
-def image_arrays(image: Image, name: str, size: int, suffix: str = "") -> dict[str, ManifestArray]:
-    """The arrays of one image: its data under ``name`` and its mask, on the same y/x dims."""
-    data = _suffixed(ifd_to_array(image.ifd, object_size=size), suffix)
-    arrays = {name: data}
-    if image.mask is not None:
-        mask = ifd_to_array(image.mask, object_size=size, attributes=MASK_ATTRIBUTES)
-        arrays[MASK_VARIABLE] = with_dims(mask, data.metadata.dimension_names[-2:])
-    return arrays
+def _base(tiff: TIFFFile, index: int) -> Inherited | None:
+    """What overviews inherit: the full-resolution image's georeference and metadata."""
+    return None if index == 0 else describe(tiff.ifds[0])
 
 
 def single(tiff: TIFFFile, index: int) -> ManifestGroup:
-    """``ifd=k``: IFD k as array ``"k"``, with its mask."""
+    """``ifd=k``: IFD k as array ``"k"``, with its mask and georeferencing."""
     image = Image(tiff.ifds[index], mask_of(index, tiff.ifds))
+    node = image_node(image, str(index), tiff.reader.size, base=_base(tiff, index))
     return ManifestGroup(
-        arrays=image_arrays(image, str(index), tiff.reader.size),
-        attributes=sources_attribute([tiff.reader.info]),
+        arrays=node.arrays, attributes=merge_attrs(sources_attribute([tiff.reader.info]), node.group_attrs)
     )
 
 
@@ -48,29 +34,49 @@ def flat(tiff: TIFFFile) -> ManifestGroup:
     """Every main-chain IFD (masks too) as a sibling array ``"k"``.
 
     Dimension names stay those of IFD 0 where sizes agree and get an ``_k``
-    suffix where they differ, so xarray never sees one name with two sizes.
+    suffix where they differ, so xarray never sees one name with two sizes;
+    each georeferenced image gets its own grid mapping (``spatial_ref_k``).
     """
     arrays: dict[str, ManifestArray] = {}
     sizes: dict[str, int] = {}
+    base = describe(tiff.ifds[0])
+    size = tiff.reader.size
     for i, ifd in enumerate(tiff.ifds):
-        array = ifd_to_array(ifd, object_size=tiff.reader.size)
+        grid = grid_of(ifd)
         dims = tuple(
-            d if sizes.setdefault(d, n) == n else f"{d}_{i}"
-            for d, n in zip(array.metadata.dimension_names, array.shape, strict=True)
+            d if sizes.setdefault(d, n) == n else f"{d}_{i}" for d, n in zip(grid.dims, grid.shape, strict=True)
         )
-        arrays[str(i)] = with_dims(array, dims)
+        if is_mask(ifd):
+            arrays[str(i)] = with_dims(ifd_to_array(ifd, object_size=size), dims)
+            continue
+        ref = "spatial_ref" if i == 0 else f"spatial_ref_{i}"
+        node = image_node(Image(ifd, None), str(i), size, base=base, dims=dims, spatial_ref=ref)
+        arrays.update(node.arrays)
     return ManifestGroup(arrays=arrays, attributes=sources_attribute([tiff.reader.info]))
 
 
 def nested(tiff: TIFFFile) -> ManifestGroup:
-    """One group per image (``"0"`` full resolution, then overviews or pages), masks inside."""
-    groups = {
-        str(level): _image_group(image, tiff.reader.size) for level, image in enumerate(images(tiff.ifds))
-    }
-    return ManifestGroup(groups=groups, attributes=sources_attribute([tiff.reader.info]))
+    """One group per image (``"0"`` full resolution, then overviews or pages), masks inside.
+
+    The root carries the GeoZarr ``multiscales`` layout of the levels when the
+    full-resolution image is georeferenced.
+    """
+    levels = images(tiff.ifds)
+    base = describe(levels[0].ifd)
+    groups = {}
+    multiscale = []
+    for level, image in enumerate(levels):
+        group, node_georef = _image_group(image, tiff.reader.size, base if level else None)
+        groups[str(level)] = group
+        if node_georef is not None:
+            multiscale.append(Level(str(level), node_georef.shape, node_georef.transform))
+    attrs = sources_attribute([tiff.reader.info])
+    if base.georef is not None and len(multiscale) == len(levels):
+        attrs = merge_attrs(attrs, multiscales_attrs(multiscale))
+    return ManifestGroup(groups=groups, attributes=attrs)
 
 
-def _image_group(image: Image, size: int) -> ManifestGroup:
+def _image_group(image: Image, size: int, base: Inherited | None):
     """An image's group, with child groups for its SubIFDs.
 
     A DataTree child inherits its parent's dimensions, so a SubIFD's dimensions
@@ -78,7 +84,10 @@ def _image_group(image: Image, size: int) -> ManifestGroup:
     for that one's SubIFD 0): the reduced levels of a pyramid cannot clash.
     """
     suffix = "_".join(str(i) for i in image.ifd.path[1:])
-    return ManifestGroup(
-        arrays=image_arrays(image, NESTED_VARIABLE, size, suffix),
-        groups={str(i): _image_group(Image(sub, None), size) for i, sub in enumerate(image.ifd.subifds)},
-    )
+    dims = tuple(f"{d}_{suffix}" for d in grid_of(image.ifd).dims) if suffix else None
+    node = image_node(image, NESTED_VARIABLE, size, base=base, dims=dims)
+    children = {
+        str(i): _image_group(Image(sub, None), size, node.described)[0] for i, sub in enumerate(image.ifd.subifds)
+    }
+    group = ManifestGroup(arrays=node.arrays, groups=children, attributes=node.group_attrs)
+    return group, node.described.georef

@@ -62,7 +62,8 @@ class VirtualTIFF:
             if len(main) <= k:
                 return []
             mask = mask_of(k, main)
-            return [(k,)] if mask is None else [(k,), mask.path]
+            # An overview inherits IFD 0's georeferencing and metadata, so IFD 0's values come too.
+            return [(k,), (0,)] + ([] if mask is None else [mask.path])
 
         tiff = await read_tiff(reader, stop=walk_until_mask_of(k), choose=choose, limits=self.limits)
         if len(tiff.ifds) <= k:

@@ -14,7 +14,9 @@ from virtual_tiff.arrays.grid import grid_of, manifest_of
 from virtual_tiff.tiff.ifd import IFD
 
 
-def ifd_to_array(ifd: IFD, *, object_size: int, attributes: dict | None = None) -> ManifestArray:
+def ifd_to_array(
+    ifd: IFD, *, object_size: int, attributes: dict | None = None, fill_value: int | float | None = None
+) -> ManifestArray:
     """The virtual array of an IFD, or the error that says why it cannot be one."""
     sample = sample_type(ifd)
     grid = grid_of(ifd)
@@ -33,7 +35,7 @@ def ifd_to_array(ifd: IFD, *, object_size: int, attributes: dict | None = None) 
         shape=grid.shape,
         data_type=sample.dtype,
         chunk_shape=grid.chunk_shape,
-        fill_value=None,
+        fill_value=fill_value,
         codecs=codecs,
         attributes={**tiff_attributes(ifd), **(attributes or {})},
         dimension_names=grid.dims,
@@ -44,4 +46,10 @@ def ifd_to_array(ifd: IFD, *, object_size: int, attributes: dict | None = None) 
 def with_dims(array: ManifestArray, dims: tuple[str, ...]) -> ManifestArray:
     """The same virtual array under other dimension names."""
     metadata = dataclasses.replace(array.metadata, dimension_names=dims)
+    return ManifestArray(metadata=metadata, chunkmanifest=array.manifest)
+
+
+def with_attrs(array: ManifestArray, attrs: dict[str, object]) -> ManifestArray:
+    """The same virtual array with more attributes."""
+    metadata = dataclasses.replace(array.metadata, attributes={**array.metadata.attributes, **attrs})
     return ManifestArray(metadata=metadata, chunkmanifest=array.manifest)

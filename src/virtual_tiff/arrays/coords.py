@@ -1,0 +1,60 @@
+"""The coordinate arrays a GeoTIFF's data needs, costing no request: ``spatial_ref`` and ``x``/``y``.
+
+``spatial_ref`` is a scalar with no bytes at all (its manifest entry is empty,
+so readers get the fill value 0, as rioxarray writes it); its attributes are
+the CRS and GeoTransform. ``x`` and ``y`` are pixel-centre coordinates inlined
+in the manifest: a few kilobytes that ``xr.open_zarr`` turns into indexed
+coordinates with no extra step and no request, so ``.sel(x=..., y=...)``
+works out of the box. Rotated grids get no 1-D coordinates (only the transform).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from virtualizarr.manifests import ChunkManifest, ManifestArray
+from virtualizarr.manifests.utils import create_v3_array_metadata
+
+SPATIAL_REF = "spatial_ref"
+
+
+def _bytes_codec() -> list[dict[str, object]]:
+    return [{"name": "bytes", "configuration": {"endian": "little"}}]
+
+
+def spatial_ref_array(attributes: dict[str, object]) -> ManifestArray:
+    """A 0-d int64 array with no chunk, carrying the grid-mapping attributes."""
+    metadata = create_v3_array_metadata(
+        shape=(),
+        data_type=np.dtype("int64"),
+        chunk_shape=(),
+        fill_value=0,
+        codecs=_bytes_codec(),
+        attributes=attributes,
+        dimension_names=(),
+    )
+    empty = np.array("", dtype=np.dtypes.StringDType())
+    manifest = ChunkManifest.from_arrays(
+        paths=empty, offsets=np.array(0, dtype=np.uint64), lengths=np.array(0, dtype=np.uint64)
+    )
+    return ManifestArray(metadata=metadata, chunkmanifest=manifest)
+
+
+def inlined_coordinate(values: np.ndarray, dim: str, attributes: dict[str, object]) -> ManifestArray:
+    """A 1-D float64 coordinate whose one chunk is held inline in the manifest."""
+    values = np.ascontiguousarray(values, dtype="<f8")
+    metadata = create_v3_array_metadata(
+        shape=values.shape,
+        data_type=np.dtype("float64"),
+        chunk_shape=values.shape,
+        fill_value=np.nan,
+        codecs=_bytes_codec(),
+        attributes=attributes,
+        dimension_names=(dim,),
+    )
+    manifest = ChunkManifest.from_arrays(
+        paths=np.array([""], dtype=np.dtypes.StringDType()),
+        offsets=np.zeros(1, dtype=np.uint64),
+        lengths=np.zeros(1, dtype=np.uint64),
+        inlined={(0,): values.tobytes()},
+    )
+    return ManifestArray(metadata=metadata, chunkmanifest=manifest)
