@@ -1,0 +1,1 @@
+"""Writers that persist virtual datasets in formats other tools read."""
