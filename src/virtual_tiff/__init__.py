@@ -13,6 +13,8 @@ from virtual_tiff.errors import (
 )
 from virtual_tiff.parser import VirtualTIFF
 from virtual_tiff.stack import open_virtual_mfdataset
+from virtual_tiff.writers.icechunk import to_icechunk
+from virtual_tiff.writers.kerchunk import to_kerchunk
 from virtual_tiff.tiff.reader import Limits
 
 __version__ = "0.1.0"
@@ -31,4 +33,6 @@ __all__ = [
     "VirtualTIFFError",
     "__version__",
     "open_virtual_mfdataset",
+    "to_icechunk",
+    "to_kerchunk",
 ]
