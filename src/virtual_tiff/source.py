@@ -93,11 +93,13 @@ class ObjectReader:
                 result = await self._store.get_async(self._path, options={"range": (0, self._head_bytes)})
                 head = bytes(await result.bytes_async())
                 meta = result.meta
-        except SourceReadError:
+        except SourceReadError as first:
             # An empty object has no byte 0, so stores refuse any range of it:
             # only its metadata can tell that apart from a real failure.
-            with storage_errors(self.url, "reading the object's metadata"):
+            try:
                 meta = await self._store.head_async(self._path)
+            except Exception:
+                raise first from first.__cause__
             if int(meta["size"]) != 0:
                 raise
             head = b""

@@ -12,9 +12,11 @@ import asyncio
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
+import numpy as np
 import xarray as xr
+import zarr
 from obspec_utils.registry import ObjectStoreRegistry
-from virtualizarr.manifests import ManifestStore
+from virtualizarr.manifests import ManifestArray, ManifestStore
 from zarr.core.sync import sync
 
 from virtual_tiff.errors import VirtualTIFFError
@@ -31,6 +33,7 @@ async def build_stores(
     *,
     max_concurrency: int = 64,
     on_error: OnError = "raise",
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[list[ManifestStore | None], dict[str, VirtualTIFFError]]:
     """A store per url (``None`` where a skipped file failed), and the failures by url.
 
@@ -41,8 +44,10 @@ async def build_stores(
         raise ValueError(f"max_concurrency must be >= 1, got {max_concurrency}")
     limit = asyncio.Semaphore(max_concurrency)
     failures: dict[str, VirtualTIFFError] = {}
+    done = 0
 
     async def one(url: str) -> ManifestStore | None:
+        nonlocal done
         async with limit:
             try:
                 return await parser.parse_async(url, registry)
@@ -51,6 +56,10 @@ async def build_stores(
                     raise
                 failures[url] = exc
                 return None
+            finally:
+                done += 1
+                if progress is not None:
+                    progress(done, len(urls))
 
     tasks = [asyncio.ensure_future(one(url)) for url in urls]
     try:
@@ -62,6 +71,19 @@ async def build_stores(
         await asyncio.gather(*tasks, return_exceptions=True)
         raise
     return list(stores), failures
+
+
+def _with_loaded_coordinates(store: ManifestStore) -> xr.Dataset:
+    """The virtual dataset, with the arrays that cost no request (``x``, ``y``,
+    ``spatial_ref``: inlined or empty chunks) loaded, so xarray can index,
+    compare and concatenate them like any coordinate."""
+    vds = store._group.to_virtual_dataset()
+    for name, variable in vds.variables.items():
+        manifest = variable.data.manifest
+        if np.all(np.asarray(manifest._paths) == ""):
+            values = zarr.open_array(store, path=str(name), mode="r", zarr_format=3)[...]
+            vds[name] = xr.Variable(variable.dims, values, variable.attrs)
+    return vds.set_coords([n for n in vds.variables if not isinstance(vds[n].data, ManifestArray)])
 
 
 def open_virtual_mfdataset(
@@ -80,23 +102,27 @@ def open_virtual_mfdataset(
     combine_attrs: str = "override",
     max_concurrency: int = 64,
     on_error: OnError = "raise",
+    progress: Callable[[int, int], None] | None = None,
 ) -> xr.Dataset:
     """VirtualiZarr's ``open_virtual_mfdataset`` for TIFFs, minus ``parser``, plus ``ifd``.
 
     The combined dataset's ``virtual_tiff`` attribute lists every source with its
     ETag, last-modified time and size; files skipped with ``on_error="skip"`` are
-    listed under ``virtual_tiff.failed`` with the reason.
+    listed under ``virtual_tiff.failed`` with the reason. ``progress(done, total)``
+    is called as each header is read.
     """
     urls = list(urls)
     if not urls:
         raise ValueError("no urls given")
     stores, failures = sync(
-        build_stores(urls, registry, VirtualTIFF(ifd=ifd), max_concurrency=max_concurrency, on_error=on_error)
+        build_stores(
+            urls, registry, VirtualTIFF(ifd=ifd), max_concurrency=max_concurrency, on_error=on_error, progress=progress
+        )
     )
     kept = [(url, store) for url, store in zip(urls, stores, strict=True) if store is not None]
     if not kept:
         raise VirtualTIFFError(f"all {len(urls)} files failed; first: {next(iter(failures.values()))}")
-    datasets = [store._group.to_virtual_dataset() for _, store in kept]
+    datasets = [_with_loaded_coordinates(store) for _, store in kept]
     if preprocess is not None:
         datasets = [preprocess(ds) for ds in datasets]
     options: dict[str, Any] = dict(

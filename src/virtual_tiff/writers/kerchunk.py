@@ -284,7 +284,7 @@ def _v2_chunk_key(key: str, order: tuple[int, ...]) -> str:
 def _inlined_refs(name: str, var: xr.Variable, prefix: str) -> Refs:
     """A numpy-backed variable as one uncompressed inline chunk, as kerchunk stores small coordinates."""
     encoded = encode_zarr_variable(var, name=name)
-    values = np.ascontiguousarray(encoded.values)
+    values = np.require(encoded.values, requirements="C")  # not ascontiguousarray: it makes 0-d arrays 1-d
     if values.dtype.kind == "O":
         raise TypeError(f"variable {name!r}: object arrays cannot be inlined in kerchunk references")
     attrs, fill_value = _split_fill(encoded.attrs, encoded.encoding, values.dtype)

@@ -1,0 +1,75 @@
+"""The ``virtual-tiff`` command line: demo, info, build, preview, check.
+
+Errors print one line naming the file, IFD and tag and exit with status 2;
+``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from virtual_tiff.cli import build, check, demo, info, preview
+
+
+def _storage_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--endpoint", help="S3-compatible endpoint url, e.g. http://127.0.0.1:9000")
+    parser.add_argument("--anonymous", action="store_true", help="unsigned requests (public buckets)")
+
+
+def parser() -> argparse.ArgumentParser:
+    main = argparse.ArgumentParser(prog="virtual-tiff", description=__doc__.splitlines()[0])
+    main.add_argument("--debug", action="store_true", help="show tracebacks")
+    commands = main.add_subparsers(dest="command", required=True)
+
+    commands.add_parser("demo", help="build and read a virtual store of the embedded sample COG").set_defaults(
+        run=demo.run
+    )
+
+    p = commands.add_parser("info", help="what is inside a TIFF, from its header alone")
+    p.add_argument("url", help="local path or s3:// url")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    _storage_options(p)
+    p.set_defaults(run=info.run)
+
+    p = commands.add_parser("build", help="write a virtual dataset of one or many TIFFs")
+    p.add_argument("inputs", nargs="*", help="urls, paths, globs, or @file listing them")
+    p.add_argument("--out", required=True, help="Icechunk repository folder, or kerchunk JSON / Parquet path")
+    p.add_argument("--format", choices=["icechunk", "json", "parquet"], default="icechunk")
+    p.add_argument("--stac", help="a STAC ItemCollection JSON file; use with --asset")
+    p.add_argument("--asset", default="data", help="the STAC asset key to stack (default: data)")
+    p.add_argument("--concat-dim", default="time", help="dimension to stack files along (default: time)")
+    p.add_argument("--ifd", type=int, default=0, help="the IFD of each file to stack (default: 0)")
+    p.add_argument("--checksum", choices=["etag", "last_modified"], default="etag")
+    p.add_argument("--max-concurrency", type=int, default=64, help="header reads in flight (default: 64)")
+    p.add_argument("--skip-failed", action="store_true", help="leave out files that fail, and list them")
+    p.add_argument("--quiet", action="store_true", help="no progress line")
+    _storage_options(p)
+    p.set_defaults(run=build.run)
+
+    p = commands.add_parser("preview", help="render a PNG quick look from the coarsest suitable overview")
+    p.add_argument("url")
+    p.add_argument("--out", required=True, help="PNG file to write")
+    p.add_argument("--size", type=int, default=512, help="minimum longer side in pixels (default: 512)")
+    _storage_options(p)
+    p.set_defaults(run=preview.run)
+
+    p = commands.add_parser("check", help="verify a published store's sources against their recorded ETags")
+    p.add_argument("store", help="Icechunk repository folder, or kerchunk JSON / Parquet")
+    _storage_options(p)
+    p.set_defaults(run=check.run)
+    return main
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.debug:
+        return args.run(args)
+    try:
+        return args.run(args)
+    except KeyboardInterrupt:
+        print("virtual-tiff: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # one clear line for people; --debug for the traceback
+        print(f"virtual-tiff: error: {type(exc).__name__}: {exc}".splitlines()[0], file=sys.stderr)
+        return 2

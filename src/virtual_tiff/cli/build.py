@@ -1,0 +1,145 @@
+"""``virtual-tiff build URL... --out PATH``: a virtual dataset of one or many TIFFs, published.
+
+One input becomes a DataTree of all its levels; several become one dataset
+stacked along ``--concat-dim`` (time, from a STAC ItemCollection's datetimes
+when given one). Icechunk (default) gets a checksum per source; kerchunk
+references (JSON or Parquet) keep the recorded sources in their attributes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+
+from virtual_tiff.errors import VirtualTIFFError
+from virtual_tiff.registries import normalise_url, registry_for
+
+
+def expand_inputs(inputs: list[str]) -> list[str]:
+    """Urls from arguments: urls, local paths, local globs, and ``@list.txt`` files of them."""
+    urls: list[str] = []
+    for item in inputs:
+        if item.startswith("@"):
+            lines = Path(item[1:]).read_text().splitlines()
+            urls += expand_inputs([line.strip() for line in lines if line.strip() and not line.startswith("#")])
+        elif "://" not in item and any(c in item for c in "*?["):
+            matches = sorted(glob.glob(item))
+            if not matches:
+                raise VirtualTIFFError(f"the pattern {item!r} matches no file")
+            urls += [normalise_url(m) for m in matches]
+        else:
+            urls.append(normalise_url(item))
+    return urls
+
+
+def stac_assets(path: str, asset: str) -> tuple[list[str], list[np.datetime64]]:
+    """Hrefs of one asset key and the items' datetimes, from a STAC ItemCollection (or Item) JSON."""
+    document = json.loads(Path(path).read_text())
+    items = document.get("features", [document])
+    urls, times = [], []
+    for item in items:
+        if asset not in item.get("assets", {}):
+            raise VirtualTIFFError(f"STAC item {item.get('id')!r} has no asset {asset!r}", url=path)
+        urls.append(normalise_url(item["assets"][asset]["href"]))
+        stamp = item.get("properties", {}).get("datetime")
+        times.append(np.datetime64(stamp.rstrip("Z"), "ns") if stamp else np.datetime64("NaT", "ns"))
+    return urls, times
+
+
+class Progress:
+    """One status line on stderr: files read, of how many."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.quiet:
+            end = "\n" if done == total else ""
+            print(f"\rheaders read: {done}/{total}", end=end, file=sys.stderr, flush=True)
+
+
+def _container_prefixes(urls: list[str]) -> list[str]:
+    """One Icechunk virtual chunk container per bucket, or per common local folder."""
+    local = [urlparse(u).path for u in urls if u.startswith("file://")]
+    prefixes = {f"s3://{urlparse(u).netloc}/" for u in urls if u.startswith("s3://")}
+    if local:
+        prefixes.add(Path(os.path.commonpath([os.path.dirname(p) for p in local])).as_uri().rstrip("/") + "/")
+    return sorted(prefixes)
+
+
+def _icechunk_repository(out: str, urls: list[str], endpoint: str | None):
+    import icechunk
+
+    config = icechunk.RepositoryConfig.default()
+    for prefix in _container_prefixes(urls):
+        if prefix.startswith("file://"):
+            store = icechunk.local_filesystem_store(urlparse(prefix).path)
+        else:
+            options = {"region": os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"}
+            if endpoint:
+                options.update(endpoint_url=endpoint, allow_http=endpoint.startswith("http://"),
+                               s3_compatible=True, force_path_style=True)
+            store = icechunk.s3_store(**options)
+        config.set_virtual_chunk_container(icechunk.VirtualChunkContainer(prefix, store))
+    return icechunk.Repository.create(icechunk.local_filesystem_storage(out), config=config)
+
+
+def run(args: argparse.Namespace) -> int:
+    import virtualizarr
+
+    from virtual_tiff import VirtualTIFF, open_virtual_mfdataset, to_icechunk, to_kerchunk
+
+    started = time.perf_counter()
+    times = None
+    if args.stac:
+        urls, times = stac_assets(args.stac, args.asset)
+    else:
+        urls = expand_inputs(args.inputs)
+    if not urls:
+        raise VirtualTIFFError("no input files")
+    registry = registry_for(urls, endpoint=args.endpoint, anonymous=args.anonymous)
+    progress = Progress(args.quiet)
+    if len(urls) == 1 and times is None:
+        obj = virtualizarr.open_virtual_datatree(
+            urls[0], registry=registry, parser=VirtualTIFF(ifd=None, ifd_layout="nested")
+        )
+        progress(1, 1)
+        failed: dict[str, str] = {}
+    else:
+        obj = open_virtual_mfdataset(
+            urls, registry, ifd=args.ifd, concat_dim=args.concat_dim, combine="nested",
+            max_concurrency=args.max_concurrency, on_error="skip" if args.skip_failed else "raise",
+            progress=progress,
+        )
+        failed = obj.attrs["virtual_tiff"].get("failed", {})
+        if times is not None:
+            kept = [t for u, t in zip(urls, times, strict=True) if u not in failed]
+            obj = obj.assign_coords({args.concat_dim: np.array(kept)})
+    if args.format == "icechunk":
+        repo = _icechunk_repository(args.out, urls, args.endpoint)
+        session = repo.writable_session("main")
+        to_icechunk(obj, session.store, checksum=args.checksum)
+        session.commit(f"virtual-tiff build: {len(urls) - len(failed)} files")
+    else:
+        to_kerchunk(obj, args.out, format="parquet" if args.format == "parquet" else "json")
+    chunks = sum(
+        int(np.count_nonzero(np.asarray(v.data.manifest._paths) != ""))
+        for ds in ([obj] if not hasattr(obj, "subtree") else [n.dataset for n in obj.subtree])
+        for v in ds.variables.values()
+        if hasattr(v.data, "manifest")
+    )
+    for url, why in failed.items():
+        print(f"FAILED {url}: {why}", file=sys.stderr)
+    print(
+        f"{args.out}: {len(urls) - len(failed)} files, {chunks} chunk references, {len(failed)} failed, "
+        f"{time.perf_counter() - started:.2f} s"
+    )
+    return 1 if failed else 0

@@ -1,0 +1,142 @@
+"""The ``virtual-tiff`` command through its real entry point, on files the tests write."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+import rasterio
+import xarray as xr
+from rasterio.transform import from_origin
+
+from tests.conftest import BUCKET
+from tests.variants import sample_data
+
+CLI = [sys.executable, "-m", "virtual_tiff"]
+
+
+def run(*args, env=None, check=True):
+    result = subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, **(env or {})})
+    if check and result.returncode != 0:
+        raise AssertionError(f"exit {result.returncode}: {result.stderr}")
+    return result
+
+
+def write_cog(path, value=0, size=256):
+    with rasterio.open(path, "w", driver="COG", height=size, width=size, count=1, dtype="uint16",
+                       crs="EPSG:32633", transform=from_origin(500000, 5600000, 10, 10), blocksize=128,
+                       compress="DEFLATE", overview_count=2) as dst:
+        dst.write(sample_data("uint16", 1, size, size) + value)
+    return path
+
+
+def test_info_json_matches_rasterio(tmp_path):
+    path = write_cog(tmp_path / "cog.tif")
+    info = json.loads(run("info", path, "--json").stdout)
+    with rasterio.open(path) as src:
+        level0 = info["ifds"][0]
+        assert (level0["width"], level0["height"], level0["dtype"]) == (src.width, src.height, src.dtypes[0])
+        assert level0["crs"] == src.crs.to_string()
+        assert level0["transform"] == list(src.transform)[:6]
+        assert [i["kind"] for i in info["ifds"]] == ["image", "overview", "overview"]
+        assert len(info["ifds"]) - 1 == len(src.overviews(1))
+    assert level0["codecs"] == ["bytes", "numcodecs.zlib"]
+    assert info["requests"] == 1 and info["etag"]
+
+
+def test_info_over_s3_with_an_endpoint(s3, tmp_path):
+    url = s3.upload(write_cog(tmp_path / "cog.tif"), "cli/cog.tif")
+    env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1"}
+    info = json.loads(run("info", url, "--json", "--endpoint", s3.endpoint, env=env).stdout)
+    assert info["url"] == url and info["ifds"][0]["width"] == 256
+
+
+@pytest.mark.parametrize("fmt", ["icechunk", "json"])
+def test_build_reopens_equal_to_the_sources(fmt, tmp_path):
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    paths = [write_cog(sources / f"t{i}.tif", value=i) for i in range(3)]
+    out = tmp_path / ("repo" if fmt == "icechunk" else "refs.json")
+    result = run("build", str(sources / "t*.tif"), "--out", out, "--format", fmt, "--quiet")
+    assert "3 files" in result.stdout and "0 failed" in result.stdout
+    ds = _open(out, fmt, sources)
+    with rasterio.open(paths[2]) as src:
+        np.testing.assert_array_equal(ds["0"].values[2], src.read(1))
+    assert ds["0"].shape == (3, 256, 256)
+
+
+def _open(out, fmt, sources):
+    if fmt == "icechunk":
+        import icechunk
+
+        prefix = sources.as_uri() + "/"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            repo = icechunk.Repository.open(icechunk.local_filesystem_storage(str(out)),
+                                            authorize_virtual_chunk_access={prefix: None})
+        return xr.open_zarr(repo.readonly_session("main").store, zarr_format=3, consolidated=False)
+    import fsspec
+    import imagecodecs.numcodecs
+    import zarr
+
+    imagecodecs.numcodecs.register_codecs()
+    fs = fsspec.filesystem("reference", fo=str(out), remote_protocol="file")
+    store = zarr.storage.FsspecStore.from_mapper(fs.get_mapper(""), read_only=True)
+    return xr.open_zarr(store, zarr_format=2, consolidated=False)
+
+
+def test_build_from_a_stac_item_collection_takes_its_times(tmp_path):
+    paths = [write_cog(tmp_path / f"s{i}.tif", value=i) for i in range(2)]
+    collection = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "id": f"s{i}", "properties": {"datetime": f"2026-0{i + 1}-01T00:00:00Z"},
+         "assets": {"data": {"href": str(p)}}} for i, p in enumerate(paths)]}
+    (tmp_path / "items.json").write_text(json.dumps(collection))
+    out = tmp_path / "stac.json"
+    run("build", "--stac", tmp_path / "items.json", "--out", out, "--format", "json", "--quiet")
+    ds = _open(out, "json", tmp_path)
+    assert [str(t)[:10] for t in ds["time"].values] == ["2026-01-01", "2026-02-01"]
+
+
+def test_preview_reads_the_coarsest_suitable_overview(tmp_path):
+    import imagecodecs
+
+    path = write_cog(tmp_path / "cog.tif", size=512)
+    result = run("preview", path, "--out", tmp_path / "p.png", "--size", 200)
+    picture = imagecodecs.png_decode((tmp_path / "p.png").read_bytes())
+    assert picture.shape[:2] == (256, 256)  # levels 512, 256, 128: 256 is the coarsest >= 200
+    assert "level 1" in result.stdout
+    assert picture.std() > 10  # a stretched picture, not a flat one
+
+
+def test_check_flags_a_modified_source(tmp_path):
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    paths = [write_cog(sources / f"c{i}.tif", value=i) for i in range(2)]
+    out = tmp_path / "refs.json"
+    run("build", *paths, "--out", out, "--format", "json", "--quiet")
+    assert run("check", out).returncode == 0
+    shutil.copy(write_cog(tmp_path / "other.tif", value=9, size=300), paths[1])
+    result = run("check", out, check=False)
+    assert result.returncode == 1
+    assert f"CHANGED {paths[1].resolve().as_uri()}" in result.stdout
+
+
+@pytest.mark.parametrize("target, message", [
+    ("does-not-exist.tif", "SourceReadError"),
+    ("garbage.tif", "NotATIFFError"),
+])
+def test_errors_are_one_line_with_exit_code_2(target, message, tmp_path):
+    (tmp_path / "garbage.tif").write_bytes(b"GIF89a" + bytes(100))
+    result = run("info", tmp_path / target, check=False)
+    assert result.returncode == 2
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+
+
