@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import xarray as xr
 
-from tests.conftest import open_virtual
+from tests.conftest import BUCKET, open_virtual
 from tests.variants import read_rasterio, sample_data
 from virtual_tiff import VirtualTIFF
 
@@ -60,3 +61,42 @@ def test_pixels_over_s3_equal_rasterio(s3, tmp_path):
     ds = open_virtual(url, s3.registry())
     np.testing.assert_array_equal(ds["0"].values, read_rasterio(path))
     np.testing.assert_array_equal(ds["0"].values, written)
+
+
+@pytest.mark.parametrize("rewrite", ["other-bytes-same-size", "other-size"])
+def test_a_changed_source_raises_instead_of_returning_other_pixels(rewrite, s3, tmp_path):
+    from virtual_tiff import SourceChangedError
+
+    path = tmp_path / "cog.tif"
+    write_gdal(path, compress="ZSTD", size=300)
+    url = s3.upload(path, f"changing-{rewrite}.tif")
+    store = VirtualTIFF(ifd=0)(url=url, registry=s3.registry())
+    changed = bytearray(path.read_bytes())
+    if rewrite == "other-bytes-same-size":
+        changed[-100:] = bytes(100)
+    else:
+        changed += b"appended"
+    s3.client.put_object(Bucket=BUCKET, Key=f"changing-{rewrite}.tif", Body=bytes(changed))
+    with pytest.raises(SourceChangedError, match=f"changing-{rewrite}.tif"):
+        xr.open_zarr(store, zarr_format=3, consolidated=False)["0"].values
+
+
+def test_the_same_bytes_uploaded_again_still_read(s3, tmp_path):
+    path = tmp_path / "cog.tif"
+    written = write_gdal(path, compress="ZSTD", size=300)
+    url = s3.upload(path, "same-again.tif")
+    store = VirtualTIFF(ifd=0)(url=url, registry=s3.registry())
+    s3.upload(path, "same-again.tif")
+    np.testing.assert_array_equal(xr.open_zarr(store, zarr_format=3, consolidated=False)["0"].values, written)
+
+
+def test_a_changed_local_file_raises(tmp_path, registry):
+    from tests.conftest import file_url
+    from virtual_tiff import SourceChangedError
+
+    path = tmp_path / "local.tif"
+    write_gdal(path, compress="ZSTD", size=300)
+    store = VirtualTIFF(ifd=0)(url=file_url(path), registry=registry)
+    write_gdal(path, compress="DEFLATE", size=300)
+    with pytest.raises(SourceChangedError):
+        xr.open_zarr(store, zarr_format=3, consolidated=False)["0"].values

@@ -14,6 +14,7 @@ from virtual_tiff import layouts
 from virtual_tiff.errors import VirtualTIFFError
 from virtual_tiff.levels import mask_of, walk_until_mask_of
 from virtual_tiff.source import ObjectReader
+from virtual_tiff.store import TIFFManifestStore
 from virtual_tiff.tiff.ifd import IFD
 from virtual_tiff.tiff.reader import Limits, TIFFFile, read_tiff
 
@@ -48,7 +49,7 @@ class VirtualTIFF:
     async def parse_async(self, url: str, registry: ObjectStoreRegistry) -> ManifestStore:
         """The async core: one event loop can build many stores concurrently."""
         tiff = await self.read_async(url, registry)
-        return ManifestStore(self.group(tiff), registry=registry)
+        return TIFFManifestStore(self.group(tiff), registry=registry)
 
     async def read_async(self, url: str, registry: ObjectStoreRegistry) -> TIFFFile:
         """Walk the IFDs; for ``ifd=k`` only as far as IFD k and its mask, fetching only their arrays."""

@@ -1,0 +1,374 @@
+"""One benchmark case with one tool, timed in this (fresh) process: ``python -m benchmarks.cases CASE TOOL``.
+
+Reads ``BENCH_ENDPOINT`` (our S3 server) and prints one JSON line: seconds of the timed part and a
+checksum of the pixels (so tools can be compared). Imports happen before the clock starts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from benchmarks.data import COG_SIZE, DATA, STACK, cog_path
+
+BUCKET = "bench"
+ENDPOINT = os.environ.get("BENCH_ENDPOINT", "http://127.0.0.1:9")
+HOSTPORT = ENDPOINT.removeprefix("http://")
+
+# (row_off, col_off, height, width) of each window case
+STRIPED_WINDOW = (2048, 1024, 512, 1024)
+ALIGNED = (512, 1024, 512, 512)        # exactly one 512x512 tile
+UNALIGNED = (300, 700, 512, 512)       # straddles 2x2 tiles
+
+os.environ.update({
+    "AWS_S3_ENDPOINT": HOSTPORT, "AWS_HTTPS": "NO", "AWS_VIRTUAL_HOSTING": "FALSE",
+    "AWS_NO_SIGN_REQUEST": "YES", "AWS_REGION": "us-east-1", "GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR",
+    "CPL_VSIL_CURL_ALLOWED_EXTENSIONS": ".tif", "GDAL_HTTP_TIMEOUT": "60",
+    "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
+})
+
+
+def checksum(a) -> int:
+    return int(np.asarray(a, dtype=np.uint64).sum())
+
+
+def s3_store():
+    from obstore.store import S3Store
+
+    return S3Store(BUCKET, endpoint=ENDPOINT, region="us-east-1", skip_signature=True,
+                   client_options={"allow_http": True, "timeout": "60s", "connect_timeout": "10s",
+                                   "pool_max_idle_per_host": "256"})
+
+
+def registry(store):
+    from obspec_utils.registry import ObjectStoreRegistry
+
+    return ObjectStoreRegistry({f"s3://{BUCKET}": store})
+
+
+def stack_keys() -> list[str]:
+    return [f"stack/{cog_path(i).name}" for i in range(STACK)]
+
+
+# ------------------------------------------------------------------ rasterio / GDAL (/vsis3/)
+
+
+def rio_read(key: str, window=None):
+    import rasterio
+    from rasterio.windows import Window
+
+    with rasterio.open(f"/vsis3/{BUCKET}/{key}") as src:
+        if window is None:
+            return src.read(1)
+        r, c, h, w = window
+        return src.read(1, window=Window(c, r, w, h))
+
+
+def rio_header(key: str):
+    import rasterio
+
+    with rasterio.open(f"/vsis3/{BUCKET}/{key}") as src:
+        return src.width * src.height
+
+
+def rio_stack(window):
+    with ThreadPoolExecutor(16) as pool:  # GDAL is synchronous: threads are its concurrency
+        return list(pool.map(lambda k: rio_read(k, window), stack_keys()))
+
+
+# ------------------------------------------------------------------ tifffile over an obstore file-like
+
+
+class RangeFile:
+    """A minimal read-only file over an object store: each unbuffered read is one ranged GET."""
+
+    def __init__(self, store, key: str) -> None:
+        import obstore
+
+        self.store, self.key, self.pos = store, key, 0
+        self.size = obstore.head(store, key)["size"]
+        self.name = key
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.pos
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        self.pos = {0: 0, 1: self.pos, 2: self.size}[whence] + offset
+        return self.pos
+
+    def readinto(self, buffer) -> int:
+        import obstore
+
+        end = min(self.pos + len(buffer), self.size)
+        if end <= self.pos:
+            return 0
+        data = memoryview(obstore.get_range(self.store, self.key, start=self.pos, end=end))
+        buffer[: len(data)] = data
+        self.pos += len(data)
+        return len(data)
+
+    def close(self) -> None:
+        pass
+
+    @property
+    def closed(self) -> bool:
+        return False
+
+
+def tf_open(store, key: str):
+    import io
+
+    import tifffile
+
+    raw = RangeFile(store, key)
+    return tifffile.TiffFile(io.BufferedReader(raw, buffer_size=64 * 1024), name=key)  # type: ignore[arg-type]
+
+
+def tf_read(store, key: str, window=None):
+    import zarr
+
+    with tf_open(store, key) as tif:
+        if window is None:
+            return tif.pages[0].asarray()
+        r, c, h, w = window
+        z = zarr.open_array(tif.pages[0].aszarr(), mode="r")
+        return z[r : r + h, c : c + w]
+
+
+def tf_stack(store, window):
+    with ThreadPoolExecutor(16) as pool:
+        return list(pool.map(lambda k: tf_read(store, k, window), stack_keys()))
+
+
+# ------------------------------------------------------------------ async-geotiff
+
+
+async def ag_read(store, key: str, window=None):
+    from async_geotiff import GeoTIFF, Window
+
+    g = await GeoTIFF.open(key, store=store)
+    if window is None:
+        arr = await g.read()
+    else:
+        r, c, h, w = window
+        arr = await g.read(window=Window(col_off=c, row_off=r, width=w, height=h))
+    return np.asarray(arr.data)
+
+
+async def ag_stack(store, window):
+    return await asyncio.gather(*(ag_read(store, k, window) for k in stack_keys()))
+
+
+# ------------------------------------------------------------------ virtual-tiff
+
+
+def vt_store(url: str, reg, coalesced: bool, ifd=0):
+    from virtual_tiff import VirtualTIFF
+    from virtual_tiff.store import TIFFManifestStore
+
+    ms = VirtualTIFF(ifd=ifd)(url, reg)
+    return TIFFManifestStore.from_store(ms) if coalesced else ms
+
+
+def vt_read(store, key: str, coalesced: bool, window=None):
+    import zarr
+
+    z = zarr.open_array(vt_store(f"s3://{BUCKET}/{key}", registry(store), coalesced), path="0", mode="r",
+                        zarr_format=3)
+    if window is None:
+        return z[:]
+    r, c, h, w = window
+    return z[r : r + h, c : c + w]
+
+
+async def vt_stack_async(store, coalesced: bool, window):
+    """Build 64 stores in one event loop (headers gathered), then read the 64 windows gathered."""
+    from zarr.api.asynchronous import open_array
+
+    from virtual_tiff import VirtualTIFF
+    from virtual_tiff.store import TIFFManifestStore
+
+    reg = registry(store)
+    stores = await asyncio.gather(*(VirtualTIFF(ifd=0).parse_async(f"s3://{BUCKET}/{k}", reg) for k in stack_keys()))
+    if coalesced:
+        stores = [TIFFManifestStore.from_store(s) for s in stores]
+    r, c, h, w = window
+    arrays = await asyncio.gather(*(open_array(store=s, path="0", mode="r", zarr_format=3) for s in stores))
+    return await asyncio.gather(*(a.getitem((slice(r, r + h), slice(c, c + w))) for a in arrays))
+
+
+def vt_stack(store, coalesced: bool, window):
+    from zarr.core.sync import sync
+
+    return sync(vt_stack_async(store, coalesced, window))
+
+
+# ------------------------------------------------------------------ STAC loaders (GDAL underneath)
+
+
+def stac_items():
+    import pystac
+
+    return list(pystac.ItemCollection.from_file(str(DATA / "stack.json")))
+
+
+def stac_bounds(window):
+    from benchmarks.data import _transform
+
+    t = _transform(COG_SIZE)
+    r, c, h, w = window
+    left, top = t * (c, r)
+    right, bottom = t * (c + w, r + h)
+    return left, bottom, right, top
+
+
+def stackstac_stack(window):
+    import dask
+    import stackstac
+
+    items = stac_items()
+    for it in items:  # GDAL reads s3:// hrefs as /vsis3/
+        it.assets["data"].href = it.assets["data"].href.replace("s3://", "/vsis3/")
+    da = stackstac.stack(items, assets=["data"], epsg=32633, resolution=10.0, bounds=stac_bounds(window),
+                         dtype=np.dtype("uint16"), fill_value=np.uint16(0), rescale=False, chunksize=512, snap_bounds=False)
+    with dask.config.set(scheduler="threads", num_workers=16):
+        return da.compute().values
+
+
+def odc_stack(window):
+    import dask
+    import odc.stac
+
+    items = stac_items()
+    left, bottom, right, top = stac_bounds(window)
+    ds = odc.stac.load(items, bands=["data"], crs="EPSG:32633", resolution=10.0, x=(left, right),
+                       y=(bottom, top), chunks={}, groupby="id")
+    with dask.config.set(scheduler="threads", num_workers=16):
+        return ds["data"].compute().values
+
+
+# ------------------------------------------------------------------ the cases
+
+
+def run(case: str, tool: str):
+    """Returns (seconds, checksum)."""
+    if tool == "vt-coalesced-c64":  # the same store, with zarr's async.concurrency raised from 10 to 64
+        import zarr
+
+        zarr.config.set({"async.concurrency": 64})
+        tool = "vt-coalesced"
+    store = s3_store() if tool in ("tifffile", "async-geotiff", "vt-plain", "vt-coalesced", "vt-all-ifds") else None
+    t0 = time.perf_counter()
+    if case == "header":
+        key = "big.tif"
+        if tool == "rasterio":
+            out = rio_header(key)
+        elif tool == "tifffile":
+            with tf_open(store, key) as tif:
+                out = int(np.prod(tif.pages[0].shape))
+        elif tool == "async-geotiff":
+            from async_geotiff import GeoTIFF
+            from zarr.core.sync import sync
+
+            g = sync(GeoTIFF.open(key, store=store))
+            out = g.width * g.height
+        elif tool in ("vt-plain", "vt-coalesced", "vt-all-ifds"):
+            ms = vt_store(f"s3://{BUCKET}/{key}", registry(store), False, ifd=None if tool == "vt-all-ifds" else 0)
+            out = int(np.prod(ms._group.arrays["0"].shape))
+        else:
+            raise KeyError(tool)
+        return time.perf_counter() - t0, int(out)
+    if case in ("full-cog", "striped-window"):
+        key, window = ("stack/t00.tif", None) if case == "full-cog" else ("striped.tif", STRIPED_WINDOW)
+        if tool == "rasterio":
+            out = rio_read(key, window)
+        elif tool == "tifffile":
+            out = tf_read(store, key, window)
+        elif tool == "async-geotiff":
+            from zarr.core.sync import sync
+
+            out = sync(ag_read(store, key, window))
+        elif tool in ("vt-plain", "vt-coalesced"):
+            out = vt_read(store, key, tool == "vt-coalesced", window)
+        else:
+            raise KeyError(tool)
+        return time.perf_counter() - t0, checksum(out)
+    if case in ("stack-aligned", "stack-unaligned"):
+        window = ALIGNED if case == "stack-aligned" else UNALIGNED
+        if tool == "rasterio":
+            out = rio_stack(window)
+        elif tool == "tifffile":
+            out = tf_stack(store, window)
+        elif tool == "async-geotiff":
+            from zarr.core.sync import sync
+
+            out = sync(ag_stack(store, window))
+        elif tool in ("vt-plain", "vt-coalesced"):
+            out = vt_stack(store, tool == "vt-coalesced", window)
+        elif tool == "stackstac":
+            out = stackstac_stack(window)
+        elif tool == "odc-stac":
+            out = odc_stack(window)
+        else:
+            raise KeyError(tool)
+        return time.perf_counter() - t0, checksum(np.stack([np.asarray(o).squeeze() for o in out]))
+    if case == "decode":  # one local 2048² Deflate+predictor-2 COG: mostly decoding
+        path = cog_path(0)
+        if tool == "rasterio":
+            import rasterio
+
+            with rasterio.open(path) as src:
+                out = src.read(1)
+        elif tool == "tifffile":
+            import tifffile
+
+            out = tifffile.imread(path)
+        elif tool == "vt-coalesced":
+            import zarr
+            from obspec_utils.registry import ObjectStoreRegistry
+            from obstore.store import LocalStore
+
+            from virtual_tiff import VirtualTIFF
+            from virtual_tiff.store import TIFFManifestStore
+
+            ms = VirtualTIFF(ifd=0)(path.resolve().as_uri(), ObjectStoreRegistry({"file://": LocalStore()}))
+            out = zarr.open_array(TIFFManifestStore.from_store(ms), path="0", mode="r", zarr_format=3)[:]
+        else:
+            raise KeyError(tool)
+        return time.perf_counter() - t0, checksum(out)
+    raise KeyError(case)
+
+
+def _warm_imports(tool: str) -> None:
+    import rasterio  # noqa: F401
+    import tifffile  # noqa: F401
+    import xarray  # noqa: F401
+    import zarr  # noqa: F401
+
+    import virtual_tiff.store  # noqa: F401
+
+    if tool == "async-geotiff":
+        import async_geotiff  # noqa: F401
+    if tool == "stackstac":
+        import stackstac  # noqa: F401
+    if tool == "odc-stac":
+        import odc.stac  # noqa: F401
+
+
+if __name__ == "__main__":
+    case, tool = sys.argv[1], sys.argv[2]
+    _warm_imports(tool)
+    seconds, check = run(case, tool)
+    print(json.dumps({"seconds": seconds, "checksum": check}), flush=True)

@@ -1,0 +1,155 @@
+"""Run every benchmark case with every tool, each repetition in a fresh process, and write README.md.
+
+    python3 -m uv run --group bench python -m benchmarks.run [--repeats 3] [--latency 0 0.03] [--only CASE ...]
+
+Starts our S3 server (benchmarks/server.py) on 127.0.0.1 for each latency, generates the data once
+(benchmarks/data.py), and records for each (case, tool) the median time, GETs, MB and peak in-flight
+requests as the server counted them. Results: benchmarks/results/*.json and the table in README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from benchmarks import data
+from benchmarks.server import S3Server
+
+HERE = Path(__file__).parent
+PEERS = ["rasterio", "tifffile", "async-geotiff", "stackstac", "odc-stac"]
+CASES: dict[str, tuple[str, list[str]]] = {
+    "header": ("header of the 16384² tiled GTiff (overviews appended)",
+               ["rasterio", "tifffile", "async-geotiff", "vt-plain", "vt-all-ifds"]),
+    "full-cog": ("one full 2048² COG (16 tiles of 512²)",
+                 ["rasterio", "tifffile", "async-geotiff", "vt-plain", "vt-coalesced", "vt-coalesced-c64"]),
+    "striped-window": ("512x1024 window of the 8192² striped GTiff (1 row/strip)",
+                       ["rasterio", "tifffile", "async-geotiff", "vt-plain", "vt-coalesced", "vt-coalesced-c64"]),
+    "stack-aligned": ("512² tile-aligned window from each of 64 COGs (build + read)",
+                      ["rasterio", "tifffile", "async-geotiff", "stackstac", "odc-stac", "vt-plain", "vt-coalesced"]),
+    "stack-unaligned": ("unaligned 512² window (2x2 tiles) from each of 64 COGs (build + read)",
+                        ["rasterio", "tifffile", "async-geotiff", "stackstac", "odc-stac", "vt-plain", "vt-coalesced"]),
+    "decode": ("decode one local 2048² Deflate+predictor-2 COG (no network)",
+               ["rasterio", "tifffile", "vt-coalesced"]),
+}
+TIMEOUT = 180  # seconds for one process
+
+
+def run_one(case: str, tool: str, server: S3Server | None) -> dict:
+    env = dict(os.environ, BENCH_ENDPOINT=server.endpoint if server else "http://127.0.0.1:9")
+    if server:
+        server.counters.reset()
+    try:
+        proc = subprocess.run([sys.executable, "-m", "benchmarks.cases", case, tool], cwd=HERE.parent, env=env,
+                              capture_output=True, text=True, timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        return {"error": f"timeout after {TIMEOUT} s"}
+    if proc.returncode != 0:
+        lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
+        return {"error": (lines[-1] if lines else f"exit {proc.returncode}")[:200]}
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    if server:
+        result.update(server.counters.snapshot())
+    return result
+
+
+def summarise(runs: list[dict]) -> dict:
+    ok = [r for r in runs if "error" not in r]
+    if not ok:
+        return {"error": runs[0]["error"]}
+    out = {"seconds": statistics.median(r["seconds"] for r in ok), "checksum": ok[0]["checksum"], "n": len(ok)}
+    for k in ("gets", "bytes", "peak_in_flight"):
+        if k in ok[0]:
+            out[k] = statistics.median(r[k] for r in ok)
+    return out
+
+
+def table(results: dict, latencies: list[float]) -> str:
+    lines = []
+    for case, (title, tools) in CASES.items():
+        lats = [0.0] if case == "decode" else latencies
+        for lat in lats:
+            rows = results.get(f"{case}@{lat}")
+            if not rows:
+                continue
+            peers = [r["seconds"] for t, r in rows.items() if t in PEERS and "seconds" in r]
+            best = min(peers) if peers else None
+            sums = {r.get("checksum") for t, r in rows.items() if "checksum" in r and case != "header"}
+            lines.append(f"\n**{title}**" + ("" if case == "decode" else f", latency {lat * 1000:.0f} ms")
+                         + ("" if len(sums) <= 1 else "  ⚠ checksums differ"))
+            lines.append("\n| tool | time (ms) | GETs | MB | peak in flight | time / best peer |")
+            lines.append("|---|---:|---:|---:|---:|---:|")
+            for tool in tools:
+                r = rows.get(tool, {"error": "not run"})
+                if "error" in r:
+                    lines.append(f"| {tool} | n/a: {r['error'].replace('|', '/')} | | | | |")
+                    continue
+                mb = f"{r['bytes'] / 1e6:.2f}" if "bytes" in r else ""
+                gets = f"{r['gets']:.0f}" if "gets" in r else ""
+                peak = f"{r['peak_in_flight']:.0f}" if "peak_in_flight" in r else ""
+                ratio = f"{r['seconds'] / best:.2f}" if best else ""
+                lines.append(f"| {tool} | {r['seconds'] * 1000:.0f} | {gets} | {mb} | {peak} | {ratio} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--latency", type=float, nargs="+", default=[0.0, 0.03], help="seconds before each first byte")
+    ap.add_argument("--only", nargs="*", default=None, help="cases to run")
+    ap.add_argument("--tools", nargs="*", default=None, help="tools to run")
+    ap.add_argument("--no-readme", action="store_true")
+    args = ap.parse_args(argv)
+    sizes = data.ensure()
+    started = time.perf_counter()
+    results: dict[str, dict] = {}
+    cases = [c for c in CASES if args.only is None or c in args.only]
+    for lat in args.latency:
+        with S3Server(data.DATA, bucket="bench", latency=lat) as server:
+            for case in cases:
+                if case == "decode" and lat != args.latency[0]:
+                    continue
+                rows = results.setdefault(f"{case}@{0.0 if case == 'decode' else lat}", {})
+                for tool in CASES[case][1]:
+                    if args.tools and tool not in args.tools:
+                        continue
+                    runs = []
+                    for _ in range(args.repeats):
+                        runs.append(run_one(case, tool, None if case == "decode" else server))
+                        if "error" in runs[-1]:
+                            break
+                    rows[tool] = summarise(runs)
+                    print(f"[{time.perf_counter() - started:6.0f} s] {case:16s} {lat * 1000:3.0f} ms {tool:14s} "
+                          f"{json.dumps(rows[tool])}", flush=True)
+    (HERE / "results").mkdir(exist_ok=True)
+    (HERE / "results" / "latest.json").write_text(json.dumps(results, indent=1))
+    text = table(results, [0.0 if c == "decode" else lat for lat in args.latency for c in ["x"]])
+    machine = (f"{platform.platform()}, Python {platform.python_version()}, {os.cpu_count()} CPUs; "
+               f"server and clients on 127.0.0.1; {args.repeats} fresh processes per cell, median; "
+               f"total {time.perf_counter() - started:.0f} s")
+    print(text)
+    if not args.no_readme:
+        write_readme(text, machine, sizes)
+
+
+def write_readme(text: str, machine: str, sizes: dict) -> None:
+    readme = HERE / "README.md"
+    old = readme.read_text() if readme.exists() else ""
+    start, end = "<!-- results:start -->", "<!-- results:end -->"
+    block = f"{start}\n\nMachine: {machine}.\n\nFiles: " + ", ".join(
+        f"{k} {v / 1e6:.0f} MB" for k, v in sizes.items()) + "\n" + text + f"\n{end}"
+    if start in old and end in old:
+        new = old[: old.index(start)] + block + old[old.index(end) + len(end):]
+    else:
+        new = old + "\n" + block + "\n"
+    readme.write_text(new)
+
+
+if __name__ == "__main__":
+    main()
