@@ -193,3 +193,24 @@ def test_nested_levels_carry_their_masks_and_masks_are_never_levels(masked, regi
         with rasterio.open(masked, overview_level=level - 1) as src:
             np.testing.assert_array_equal(tree[str(level)]["data"].values, src.read())
         np.testing.assert_array_equal(tree[str(level)]["mask"].values * 255, _gdal_mask(masked, level - 1))
+
+
+@pytest.mark.parametrize(
+    "dtype, nodata",
+    [("float32", None), ("float32", float("nan")), ("float32", -9999.0), ("int16", -9999), ("uint8", None)],
+)
+def test_lerc_masks_read_as_gdal_reads_them(dtype, nodata, tmp_path, registry):
+    """GDAL keeps nodata/NaN pixels of LERC tiles as a mask in the blob; they must not read as 0."""
+    import rasterio
+
+    path = tmp_path / "lerc.tif"
+    data = sample_data(dtype, 1)
+    hole = np.nan if nodata is None and dtype == "float32" else (nodata if nodata is not None else 0)
+    data[0, 5:20, 5:30] = hole
+    options = {} if nodata is None else {"nodata": nodata}
+    with rasterio.open(path, "w", driver="GTiff", height=HEIGHT, width=WIDTH, count=1, dtype=dtype, tiled=True,
+                       blockxsize=32, blockysize=32, compress="LERC_DEFLATE", **options) as dst:
+        dst.write(data)
+    store = VirtualTIFF()(url=file_url(path), registry=registry)
+    raw = xr.open_zarr(store, zarr_format=3, consolidated=False, mask_and_scale=False)["0"].values
+    np.testing.assert_array_equal(raw, read_rasterio(path))

@@ -18,9 +18,12 @@ import numpy as np
 
 from virtual_tiff.arrays.dtypes import SampleType
 from virtual_tiff.errors import UnsupportedTIFFError
+from virtual_tiff.geo.metadata import parse_nodata
+from virtual_tiff.masked_lerc import NAME as MASKED_LERC
+from virtual_tiff.masked_lerc import json_number
 from virtual_tiff.padding import NAME as ZERO_PAD
 from virtual_tiff.tiff.ifd import IFD
-from virtual_tiff.tiff.tags import Compression, FillOrder, Photometric, Predictor, Tag
+from virtual_tiff.tiff.tags import Compression, FillOrder, Photometric, Predictor, SampleFormat, Tag
 
 Codec = dict[str, object]
 
@@ -108,13 +111,17 @@ def _jpeg(ifd: IFD) -> Codec:
 
 
 def _lerc(ifd: IFD) -> list[Codec]:
-    """LERC, then the Deflate or Zstd LercParameters says was applied on top of it."""
+    """LERC with its mask applied (see :mod:`virtual_tiff.masked_lerc`), then the Deflate or
+    Zstd that LercParameters says was applied on top of it."""
     params = ifd.ints(Tag.LercParameters, (4, 0))
     extra = params[1] if len(params) > 1 else 0
     after = {0: [], 1: [_zlib(ifd)], 2: [_zstd(ifd)]}.get(extra)
     if after is None:
         raise ifd.error(UnsupportedTIFFError, Tag.LercParameters, f"LERC additional compression {extra}")
-    return [{"name": "imagecodecs_lerc"}, *after]
+    nodata = parse_nodata(ifd)
+    floating = ifd.sample_format[0] in (SampleFormat.IEEEFP, SampleFormat.COMPLEXIEEEFP)
+    masked = nodata if nodata is not None else (float("nan") if floating else 0)
+    return [{"name": MASKED_LERC, "configuration": {"masked_value": json_number(masked)}}, *after]
 
 
 #: Compressions that decode straight to pixels: they are the serializer.
