@@ -61,8 +61,19 @@ def parser() -> argparse.ArgumentParser:
     return main
 
 
+def _quiet_icechunk() -> None:
+    """Icechunk logs operational warnings to stderr; a command line should print only its own lines."""
+    try:
+        import icechunk
+    except ImportError:
+        return
+    icechunk.set_logs_filter("error")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.command in ("build", "check"):
+        _quiet_icechunk()
     if args.debug:
         return args.run(args)
     try:

@@ -55,15 +55,17 @@ def stac_assets(path: str, asset: str) -> tuple[list[str], list[np.datetime64]]:
 
 
 class Progress:
-    """One status line on stderr: files read, of how many."""
+    """One status line on stderr, files read of how many: redrawn on a terminal, once at the end otherwise."""
 
     def __init__(self, quiet: bool) -> None:
         self.quiet = quiet
+        self.live = sys.stderr.isatty()
 
     def __call__(self, done: int, total: int) -> None:
-        if not self.quiet:
-            end = "\n" if done == total else ""
-            print(f"\rheaders read: {done}/{total}", end=end, file=sys.stderr, flush=True)
+        if self.quiet or (not self.live and done < total):
+            return
+        end = "\n" if done == total else ""
+        print(f"{'\r' if self.live else ''}headers read: {done}/{total}", end=end, file=sys.stderr, flush=True)
 
 
 def _container_prefixes(urls: list[str]) -> list[str]:
