@@ -140,3 +140,19 @@ def test_sparse_tiles_read_as_nodata_without_a_request(tmp_path, registry):
     assert (np.asarray(store._group["0"].manifest._paths) == "").sum() == 10  # 10 of 12 tiles never written
     with rasterio.open(path) as src:
         np.testing.assert_array_equal(raw.values, src.read(1))
+
+
+def test_gdal_metadata_items_and_domains_are_attributes(tmp_path, registry):
+    path = tmp_path / "tagged.tif"
+    with rasterio.open(path, "w", driver="GTiff", height=H, width=W, count=2, dtype="uint8", crs="EPSG:4326",
+                       transform=from_origin(0, 10, 0.1, 0.1)) as dst:
+        dst.write(sample_data("uint8", 2, H, W))
+        dst.update_tags(SENSOR="demo", ACQUIRED="2026-11-25")
+        dst.update_tags(ns="PROCESSING", LEVEL="L2A")
+        dst.update_tags(2, WAVELENGTH="665")
+    da = open_virtual(file_url(path), registry)["0"]
+    with rasterio.open(path) as src:
+        assert {k: da.attrs["gdal_metadata"]["dataset"][k] for k in ("SENSOR", "ACQUIRED")} == {
+            k: src.tags()[k] for k in ("SENSOR", "ACQUIRED")}
+        assert da.attrs["gdal_metadata"]["dataset:PROCESSING"] == src.tags(ns="PROCESSING")
+        assert da.attrs["gdal_metadata"]["band_2"]["WAVELENGTH"] == src.tags(2)["WAVELENGTH"]

@@ -1,4 +1,4 @@
-"""url -> ManifestStore: the VirtualiZarr parser, and the layouts of a file's IFDs as Zarr nodes."""
+"""url -> ManifestStore: the VirtualiZarr parser (which IFDs to read, which layout to build)."""
 
 from __future__ import annotations
 

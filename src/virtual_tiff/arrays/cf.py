@@ -58,7 +58,23 @@ def band_attributes(
         area_or_point = metadata.dataset.items.get("AREA_OR_POINT")
         if area_or_point:
             attrs["AREA_OR_POINT"] = area_or_point
+        gdal = _gdal_items(metadata, bands)
+        if gdal:
+            attrs["gdal_metadata"] = gdal
     return BandAttributes(fill, attrs)
+
+
+def _gdal_items(metadata: GDALMetadata, bands: int) -> dict[str, object]:
+    """Every other GDAL metadata item, as GDAL groups them: dataset domains, then per band."""
+    out: dict[str, object] = {}
+    if metadata.dataset.items:
+        out["dataset"] = dict(metadata.dataset.items)
+    out.update({f"dataset:{name}": dict(items) for name, items in metadata.dataset.domains.items()})
+    for i in range(bands):
+        band = metadata.bands.get(i)
+        if band is not None and (band.items or band.domains):
+            out[f"band_{i + 1}"] = {**band.items, **{f"{d}:{k}": v for d, kv in band.domains.items() for k, v in kv.items()}}
+    return out
 
 
 def _same_or_list(attrs: dict[str, object], cf_name: str, values: list[float | None], list_name: str) -> None:
