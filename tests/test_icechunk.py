@@ -97,3 +97,29 @@ def test_etag_checksums_on_s3(s3, tmp_path):
     s3.upload(paths[2], "stack/t01.tif")  # same key, other bytes: a new ETag
     with pytest.raises(Exception, match="checksum"):
         read(repo)
+
+
+def test_a_cog_datatree_round_trips(tmp_path, registry):
+    import rasterio
+    import virtualizarr
+
+    from virtual_tiff import VirtualTIFF
+
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    path = sources / "cog.tif"
+    with rasterio.open(path, "w", driver="COG", height=256, width=256, count=1, dtype="uint16", blocksize=64,
+                       compress="DEFLATE", overview_count=2, crs="EPSG:32633",
+                       transform=rasterio.transform.from_origin(500000, 5600000, 10, 10)) as dst:
+        dst.write(sample_data("uint16", 1, 256, 256))
+    vdt = virtualizarr.open_virtual_datatree(file_url(path), registry=registry,
+                                             parser=VirtualTIFF(ifd=None, ifd_layout="nested"))
+    repo = local_repo(tmp_path / "repo", file_url(sources) + "/")
+    session = repo.writable_session("main")
+    to_icechunk(vdt, session.store)
+    session.commit("tree")
+    tree = xr.open_datatree(repo.readonly_session("main").store, engine="zarr", zarr_format=3, consolidated=False)
+    for level in range(3):
+        with rasterio.open(path, overview_level=None if level == 0 else level - 1) as src:
+            np.testing.assert_array_equal(tree[str(level)]["data"].values, src.read(1))
+    assert "multiscales" in tree.attrs
