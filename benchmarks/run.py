@@ -23,20 +23,24 @@ from benchmarks import data
 from benchmarks.server import S3Server
 
 HERE = Path(__file__).parent
-PEERS = ["rasterio", "tifffile", "async-geotiff", "stackstac", "odc-stac"]
+PEERS = ["rasterio", "tifffile", "async-geotiff", "stackstac", "odc-stac", "rioxarray", "virtualizarr"]
 CASES: dict[str, tuple[str, list[str]]] = {
     "header": ("header of the 16384² tiled GTiff (overviews appended)",
                ["rasterio", "tifffile", "async-geotiff", "vt-plain", "vt-all-ifds"]),
     "full-cog": ("one full 2048² COG (16 tiles of 512²)",
-                 ["rasterio", "tifffile", "async-geotiff", "vt-plain", "vt-coalesced", "vt-coalesced-c64"]),
+                 ["rasterio", "tifffile", "async-geotiff", "vt-plain", "vt-coalesced", "vt-coalesced-c64",
+                  "vt-fast"]),
     "striped-window": ("512x1024 window of the 8192² striped GTiff (1 row/strip)",
-                       ["rasterio", "tifffile", "async-geotiff", "vt-plain", "vt-coalesced", "vt-coalesced-c64"]),
+                       ["rasterio", "tifffile", "async-geotiff", "vt-plain", "vt-coalesced", "vt-coalesced-c64",
+                        "vt-fast"]),
     "stack-aligned": ("512² tile-aligned window from each of 64 COGs (build + read)",
                       ["rasterio", "tifffile", "async-geotiff", "stackstac", "odc-stac", "vt-plain", "vt-coalesced"]),
     "stack-unaligned": ("unaligned 512² window (2x2 tiles) from each of 64 COGs (build + read)",
                         ["rasterio", "tifffile", "async-geotiff", "stackstac", "odc-stac", "vt-plain", "vt-coalesced"]),
+    "build-stack": ("build a lazy 64-COG time stack, no pixels read (issue 6)",
+                    ["vt-mfdataset", "vt-stac", "virtualizarr", "rioxarray", "stackstac"]),
     "decode": ("decode one local 2048² Deflate+predictor-2 COG (no network)",
-               ["rasterio", "tifffile", "vt-coalesced"]),
+               ["rasterio", "tifffile", "vt-coalesced", "vt-fast"]),
 }
 TIMEOUT = 180  # seconds for one process
 
@@ -64,7 +68,7 @@ def summarise(runs: list[dict]) -> dict:
     if not ok:
         return {"error": runs[0]["error"]}
     out = {"seconds": statistics.median(r["seconds"] for r in ok), "checksum": ok[0]["checksum"], "n": len(ok)}
-    for k in ("gets", "bytes", "peak_in_flight"):
+    for k in ("gets", "bytes", "peak_in_flight", "open_seconds", "read_seconds"):
         if k in ok[0]:
             out[k] = statistics.median(r[k] for r in ok)
     return out
@@ -94,7 +98,9 @@ def table(results: dict, latencies: list[float]) -> str:
                 gets = f"{r['gets']:.0f}" if "gets" in r else ""
                 peak = f"{r['peak_in_flight']:.0f}" if "peak_in_flight" in r else ""
                 ratio = f"{r['seconds'] / best:.2f}" if best else ""
-                lines.append(f"| {tool} | {r['seconds'] * 1000:.0f} | {gets} | {mb} | {peak} | {ratio} |")
+                split = (f" (open {r['open_seconds'] * 1000:.0f} + read {r['read_seconds'] * 1000:.0f})"
+                         if "read_seconds" in r else "")
+                lines.append(f"| {tool} | {r['seconds'] * 1000:.0f}{split} | {gets} | {mb} | {peak} | {ratio} |")
     return "\n".join(lines) + "\n"
 
 
@@ -127,15 +133,29 @@ def main(argv: list[str] | None = None) -> None:
                     rows[tool] = summarise(runs)
                     print(f"[{time.perf_counter() - started:6.0f} s] {case:16s} {lat * 1000:3.0f} ms {tool:14s} "
                           f"{json.dumps(rows[tool])}", flush=True)
+    partial = args.only is not None or args.tools is not None
+    if partial:
+        results = merge_previous(results)
     (HERE / "results").mkdir(exist_ok=True)
     (HERE / "results" / "latest.json").write_text(json.dumps(results, indent=1))
-    text = table(results, [0.0 if c == "decode" else lat for lat in args.latency for c in ["x"]])
+    lats = sorted({float(k.split("@")[1]) for k in results if not k.startswith("decode@")} | set(args.latency))
+    text = table(results, lats)
     machine = (f"{platform.platform()}, Python {platform.python_version()}, {os.cpu_count()} CPUs; "
                f"server and clients on 127.0.0.1; {args.repeats} fresh processes per cell, median; "
-               f"total {time.perf_counter() - started:.0f} s")
+               f"total {time.perf_counter() - started:.0f} s"
+               + ("; cells not run this time are kept from the previous run (results/latest.json)" if partial else ""))
     print(text)
     if not args.no_readme:
         write_readme(text, machine, sizes)
+
+
+def merge_previous(results: dict) -> dict:
+    """This run's cells over the previous run's, so a partial run (--only/--tools) keeps the other rows."""
+    path = HERE / "results" / "latest.json"
+    merged = json.loads(path.read_text()) if path.exists() else {}
+    for key, rows in results.items():
+        merged.setdefault(key, {}).update(rows)
+    return merged
 
 
 def write_readme(text: str, machine: str, sizes: dict) -> None:

@@ -18,7 +18,14 @@ from zarr.core.sync import sync
 
 from virtual_tiff import VirtualTIFF
 from virtual_tiff.errors import SourceReadError
-from virtual_tiff.store import CoalesceOptions, RangeGroup, RangeReader, TIFFManifestStore, plan_ranges
+from virtual_tiff.store import (
+    CoalesceOptions,
+    RangeGroup,
+    RangeReader,
+    TIFFManifestStore,
+    fast_read_config,
+    plan_ranges,
+)
 
 KiB = 1024
 
@@ -323,6 +330,28 @@ def test_full_cog_costs_at_most_three_gets(s3, tmp_path):
     assert s3.log.count("GET", "store-full-cog.tif") == 16
 
 
+def test_fast_read_config_reads_a_full_cog_in_one_get(s3, tmp_path):
+    """Concurrency above the tile count puts every tile in one batch; the fused pipeline decodes the same pixels."""
+    from tests.variants import read_rasterio
+
+    path = tmp_path / "fast.tif"
+    write_tiff(path, 1024, driver="COG", blocksize=256, compress="DEFLATE", predictor=2)
+    url = s3.upload(path, "store-fast-cog.tif")
+    store = VirtualTIFF(ifd=0)(url, s3.registry())
+    s3.log.clear()
+    with zarr.config.set(fast_read_config()):
+        values = xr.open_zarr(store, zarr_format=3, consolidated=False, chunks=None)["0"].values
+    assert s3.log.count("GET", "store-fast-cog.tif") == 1
+    np.testing.assert_array_equal(values, read_rasterio(path))
+
+
+def test_fast_read_config_settings():
+    assert fast_read_config(32, fused=False) == {"async.concurrency": 32}
+    assert fast_read_config()["codec_pipeline.path"] == "zarr.core.codec_pipeline.FusedCodecPipeline"
+    with pytest.raises(ValueError, match="concurrency"):
+        fast_read_config(0)
+
+
 def test_striped_window_costs_few_gets(s3, tmp_path):
     from tests.variants import read_rasterio
 
@@ -335,10 +364,12 @@ def test_striped_window_costs_few_gets(s3, tmp_path):
         window = xr.open_zarr(store, zarr_format=3, consolidated=False, chunks=None)["0"][300:556, 100:900].values
     assert s3.log.count("GET", "store-striped.tif") <= 2
     np.testing.assert_array_equal(window, read_rasterio(path)[300:556, 100:900])
-    # with zarr's default concurrency (10) the batches are smaller, still ~10x fewer GETs than strips
+    # with zarr's default concurrency (10) the batches are smaller: how small depends on how fast zarr
+    # refills its slots after decoding (about 26 GETs idle, 61 seen on a loaded machine), still far
+    # fewer GETs than the 256 strips
     s3.log.clear()
     xr.open_zarr(store, zarr_format=3, consolidated=False, chunks=None)["0"][300:556].values
-    assert s3.log.count("GET", "store-striped.tif") <= 60
+    assert s3.log.count("GET", "store-striped.tif") <= 128
 
 
 # ----------------------------------------------------------------------------- the benchmark server (smoke)

@@ -27,6 +27,10 @@ the last are ``filters``, the last is the ``compressor``):
 ``_lzw``, ``_packbits``
 ``numcodecs.zlib`` / ``zstd`` /   ``zlib`` / ``zstd`` / ``lzma``
 ``numcodecs.lzma``
+``imagecodecs_deflate``           ``imagecodecs_deflate`` (imagecodecs.numcodecs), same
+                                  configuration (our chains emit ``numcodecs.zlib``, see
+                                  :mod:`virtual_tiff.arrays.codecs`; stores written with
+                                  either name convert)
 ``virtual_tiff.zero_pad``, any    refused: numcodecs has no such codec
 other codec
 ================================  =====================================================
@@ -140,6 +144,7 @@ def _with_size(codec_id: str) -> CodecMap:
 #: Every v3 codec our chains emit (except ``transpose`` and ``bytes``) -> its numcodecs config.
 NUMCODECS: dict[str, CodecMap] = {
     "numcodecs.zlib": _same("zlib"),
+    "imagecodecs_deflate": _same("imagecodecs_deflate"),
     "zstd": _same("zstd"),
     "numcodecs.lzma": _same("lzma"),
     "imagecodecs_lzw": _same("imagecodecs_lzw"),
