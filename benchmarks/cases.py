@@ -431,13 +431,17 @@ def _warm_imports(tool: str) -> None:
         import async_geotiff  # noqa: F401
     if tool == "stackstac":
         import stackstac  # noqa: F401
-    if tool in ("vt-mfdataset", "vt-stac", "virtualizarr"):
-        import virtualizarr  # noqa: F401
-
-        import virtual_tiff.stac  # noqa: F401
-    if tool == "rioxarray":
+    if tool in ("vt-mfdataset", "vt-stac", "virtualizarr", "rioxarray", "stackstac"):
+        # What a session that built a stack before has loaded: xarray imports dask on its first
+        # Variable when dask is installed, zarr loads its codec entry points on first use.
         import dask.array  # noqa: F401
         import rioxarray  # noqa: F401
+        import virtualizarr  # noqa: F401
+        import zarr.registry
+
+        import virtual_tiff.stac  # noqa: F401
+
+        zarr.registry.get_codec_class("numcodecs.zlib")
     if tool == "odc-stac":
         import odc.stac  # noqa: F401
 

@@ -1,5 +1,3 @@
-import sys
+from virtual_tiff.cli import entry
 
-from virtual_tiff.cli import main
-
-sys.exit(main())
+entry()

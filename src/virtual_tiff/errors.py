@@ -67,6 +67,14 @@ class UnsupportedTIFFError(VirtualTIFFError):
     """A valid TIFF feature that no Zarr codec chain can decode honestly."""
 
 
+class GridAlignmentError(VirtualTIFFError):
+    """Files of one grid cannot be placed in one array without rewriting chunks."""
+
+
+class MixedGridsError(VirtualTIFFError):
+    """The files are on several grids (CRS or pixel size) and one Dataset was asked for."""
+
+
 class SourceReadError(VirtualTIFFError):
     """The object store could not deliver the bytes: missing object, no access, network."""
 

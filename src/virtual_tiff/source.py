@@ -103,6 +103,11 @@ class ObjectReader:
             if int(meta["size"]) != 0:
                 raise
             head = b""
+        expected = min(self._head_bytes, int(meta["size"]))
+        if len(head) != expected:
+            # A well-formed response with fewer (or more) bytes than asked: a broken proxy or
+            # store. Never parse it as if it were the object.
+            raise SourceReadError(f"reading the header: asked for {expected} bytes, got {len(head)}", url=self.url)
         self.info = ObjectInfo(
             url=self.url,
             size=int(meta["size"]),
@@ -140,9 +145,10 @@ class ObjectReader:
         end = min(self.size, start + max(length, self._block_bytes))
         with storage_errors(self.url, what):
             data = bytes(await self._store.get_range_async(self._path, start=start, end=end))
+        if len(data) != end - start:
+            # The size was checked above, so a different length is the transport's fault, not the file's.
+            raise SourceReadError(f"{what}: asked for {end - start} bytes, got {len(data)}", url=self.url)
         self._remember(start, data)
-        if len(data) < length:
-            raise TruncatedTIFFError(f"{what}: object ended after {len(data)} of {length} bytes", url=self.url)
         return data[:length]
 
     async def read_many(self, ranges: list[tuple[int, int]], what: str) -> list[bytes]:
@@ -156,7 +162,9 @@ class ObjectReader:
             with storage_errors(self.url, what):
                 fetched = await self._store.get_ranges_async(self._path, starts=starts, ends=ends)
             self.requests += 1
-            for (start, _), data in zip(missing, fetched, strict=True):
+            for (start, length), data in zip(missing, fetched, strict=True):
+                if len(data) != length:
+                    raise SourceReadError(f"{what}: asked for {length} bytes at {start}, got {len(data)}", url=self.url)
                 self.bytes_read += len(data)
                 self._blocks.append((start, bytes(data)))
         out = []

@@ -24,7 +24,7 @@ def tiff_attributes(ifd: IFD) -> dict[str, object]:
         # TIFF stores all reds, then greens, then blues, 16 bits each: rows of (r, g, b) read naturally.
         attrs["colormap"] = colormap.reshape(3, -1).T.astype(int).tolist()
     extra = ifd.get(Tag.ExtraSamples)
-    if isinstance(extra, np.ndarray) and extra.size:
+    if isinstance(extra, np.ndarray) and extra.size and extra.dtype.kind in "ui":  # not RATIONAL inf/nan
         attrs["extra_samples"] = [_extra_sample_name(int(code)) for code in extra]
     return attrs
 

@@ -7,6 +7,7 @@ Errors print one line naming the file, IFD and tag and exit with status 2;
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from virtual_tiff.cli import build, check, demo, info, preview
@@ -84,3 +85,17 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # one clear line for people; --debug for the traceback
         print(f"virtual-tiff: error: {type(exc).__name__}: {exc}".splitlines()[0], file=sys.stderr)
         return 2
+
+
+def entry() -> None:
+    """The console script: run, flush, and leave without interpreter teardown.
+
+    obstore 0.12 can abort the process (SIGABRT, exit 134) while Python shuts
+    down after an async read, on a loaded machine (reproduced with obstore and
+    ``asyncio.run`` alone, without virtual-tiff). A command's exit status must
+    be its own, so the command exits as soon as its output is flushed.
+    """
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -95,7 +95,12 @@ class IFD:
 
     @property
     def samples_per_pixel(self) -> int:
-        return self.int(Tag.SamplesPerPixel, 1)
+        # A SHORT in the spec: a larger value (a LONG8 field in a broken file) would make every
+        # per-band loop run for hours, so it is refused here, where every consumer asks.
+        n = self.int(Tag.SamplesPerPixel, 1)
+        if n > 0xFFFF:
+            raise self.error(MalformedTIFFError, Tag.SamplesPerPixel, f"{n} samples per pixel (at most 65535)")
+        return n
 
     @property
     def bits_per_sample(self) -> tuple[int, ...]:

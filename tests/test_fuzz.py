@@ -1,0 +1,118 @@
+"""Property-based fuzzing of the header parser and the array-metadata step (short CI run).
+
+The property (:mod:`fuzz.harness`): for any bytes, ``VirtualTIFF(ifd=0)`` and
+``VirtualTIFF(ifd=None)`` build a store or raise a VirtualTIFFError subclass, in under 1 s and
+under 64 MiB of Python allocations; a store that builds reads its pixels or raises a
+VirtualTIFFError or a codec's decode error. Valid generated files (classic/BigTIFF, II/MM,
+tiles/strips, chunky/planar, seven compressions, predictor 2, empty chunks, SubIFDs) must read
+exactly the pixels written. The long run is ``python -m fuzz.run`` (docs/reliability.md); each
+of its findings is a row of :data:`REGRESSIONS`.
+"""
+
+from __future__ import annotations
+
+import struct
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fuzz.harness import MAX_PEAK_BYTES, Harness
+from fuzz.tiffgen import HypothesisDraw, generate, mutated
+from tests.test_malformed import (
+    BIGTIFF,
+    DOUBLE,
+    FLAVOURS,
+    LONG,
+    LONG8,
+    RATIONAL,
+    SHORT,
+    Field,
+    edit,
+    image,
+    strip_fields,
+    tile_fields,
+)
+from virtual_tiff.errors import MalformedTIFFError
+
+pytestmark = pytest.mark.timeout(120)
+
+#: Deterministic in CI (the same examples every run); the long run explores.
+CI = settings(derandomize=True, deadline=None, database=None, print_blob=True,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+@pytest.fixture(scope="module")
+def harness() -> Harness:
+    return Harness()
+
+
+def assert_holds(outcome) -> None:
+    assert outcome.problem is None, outcome.problem
+    assert outcome.peak < MAX_PEAK_BYTES
+
+
+@settings(CI, max_examples=40)
+@given(data=st.data())
+def test_valid_generated_files_read_exactly(harness, data):
+    g = generate(HypothesisDraw(data))
+    outcome = harness.check(g.content, g.expected)
+    assert outcome.builds == ["ok", "ok"], (g.description, outcome)
+    assert_holds(outcome)
+
+
+@settings(CI, max_examples=150)
+@given(data=st.data())
+def test_mutated_files_build_or_refuse_within_bounds(harness, data):
+    g = mutated(HypothesisDraw(data))
+    assert_holds(harness.check(g.content))
+
+
+@settings(CI, max_examples=60)
+@given(content=st.binary(max_size=256))
+def test_arbitrary_bytes_build_or_refuse_within_bounds(harness, content):
+    assert_holds(harness.check(content))
+
+
+# --------------------------------------------------------------------------- findings of the long run
+
+
+def samples_per_pixel(value: int, type_: int):
+    return lambda f: image(edit(strip_fields(), Field(277, type_, (value,))), f)
+
+
+def extra_samples(raw: bytes, type_: int):
+    return lambda f: image(edit(strip_fields(), Field(277, SHORT, (1,)), Field(338, type_, raw, count=1)), f)
+
+
+#: (id, file maker, flavours, what the build must do: an error class, or None for "builds and reads").
+REGRESSIONS = [
+    # fuzz seed 0 #3535, #3814, #6855: SamplesPerPixel = 5e18 (a LONG8) made a per-band loop run for hours.
+    pytest.param(samples_per_pixel(2**62 + 1, LONG8), BIGTIFF, MalformedTIFFError, id="samples-per-pixel-2**62"),
+    pytest.param(samples_per_pixel(2**32 - 1, LONG), FLAVOURS, MalformedTIFFError, id="samples-per-pixel-2**32-1"),
+    pytest.param(samples_per_pixel(65536, LONG), FLAVOURS, MalformedTIFFError, id="samples-per-pixel-65536"),
+    # fuzz seed 0 #5197: ExtraSamples typed RATIONAL n/0 decoded to inf; int(inf) raised OverflowError.
+    pytest.param(extra_samples(struct.pack("<II", 1, 0), RATIONAL), FLAVOURS[:1], None, id="extra-samples-rational-inf"),
+    pytest.param(extra_samples(struct.pack("<d", float("nan")), DOUBLE), FLAVOURS[:1], None, id="extra-samples-nan"),
+]
+
+
+@pytest.mark.parametrize(("make", "flavours", "error"), REGRESSIONS)
+def test_fuzz_findings(make, flavours, error, harness):
+    for flavour in flavours:
+        outcome = harness.check(make(flavour))
+        assert_holds(outcome)
+        if error is None:
+            assert outcome.builds == ["ok", "ok"] and outcome.read == "ok", outcome
+        else:
+            assert outcome.builds == [error.__name__] * 2, outcome
+
+
+def test_tile_file_with_every_unknown_extreme_still_reads(harness):
+    """The control: the builder's base images pass the harness with their pixels."""
+    expected = np.frombuffer(bytes(range(256)), np.uint8).reshape(16, 16)
+    for flavour in FLAVOURS:
+        for fields in (strip_fields(), tile_fields()):
+            outcome = harness.check(image(fields, flavour), expected)
+            assert outcome.builds == ["ok", "ok"] and outcome.read == "ok", outcome

@@ -1,0 +1,160 @@
+"""Stacks of many files: shared headers, grids side by side, ragged extents padded or refused, batches."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+import rioxarray  # noqa: F401  (the .rio accessor)
+import xarray as xr
+import zarr
+from virtualizarr.manifests import ManifestArray, ManifestGroup, ManifestStore
+
+from tests.conftest import file_url
+from virtual_tiff import (
+    GridAlignmentError,
+    VirtualTIFF,
+    open_virtual_mfdataset,
+    open_virtual_mftree,
+)
+from virtual_tiff.headers import read_images
+
+NODATA = 9999
+
+
+def write_geotiff(path, *, seed=0, crs="EPSG:32633", origin=(500_000.0, 5_000_000.0), res=10.0,
+                  shape=(128, 192), tile=64, bands=1, dtype="uint16", compress="DEFLATE"):
+    """A tiled GeoTIFF written by GDAL; pixels depend on seed and position so misplacement shows."""
+    import rasterio
+    from rasterio.transform import from_origin
+
+    rows, cols = np.mgrid[0 : shape[0], 0 : shape[1]]
+    data = np.stack([(rows * 7 + cols * 3 + 101 * seed + 13 * b) % 5000 for b in range(bands)]).astype(dtype)
+    with rasterio.open(path, "w", driver="GTiff", height=shape[0], width=shape[1], count=bands, dtype=dtype,
+                       crs=crs, transform=from_origin(*origin, res, res), tiled=True, blockxsize=tile,
+                       blockysize=tile, compress=compress, nodata=NODATA) as dst:
+        dst.write(data)
+    return path
+
+
+def read_rasterio(path) -> np.ndarray:
+    import rasterio
+
+    with rasterio.open(path) as src:
+        data = src.read()
+    return data[0] if data.shape[0] == 1 else data
+
+
+def load(variable: xr.DataArray, registry) -> np.ndarray:
+    """The pixels behind one virtual variable, read through a plain VirtualiZarr ManifestStore."""
+    store = ManifestStore(ManifestGroup(arrays={"v": variable.data}), registry=registry)
+    return zarr.open_array(store, path="v", mode="r", zarr_format=3)[...]
+
+
+def test_files_with_one_header_share_metadata_and_equal_a_full_parse(tmp_path, registry):
+    paths = [write_geotiff(tmp_path / f"t{i}.tif", seed=i) for i in range(4)]
+    batch = read_images([file_url(p) for p in paths], registry)
+    assert len({id(image.template) for image in batch.images}) == 1
+    for path, image in zip(paths, batch.images, strict=True):
+        alone = VirtualTIFF()(file_url(path), registry)._group.arrays["0"]
+        mine, variable = image.array("0"), image.template.dataset["0"]
+        # xarray holds the attributes and dimension names; the rest of the metadata is the file's own.
+        assert {**mine.metadata.to_dict(), "attributes": variable.attrs, "dimension_names": variable.dims} == (
+            alone.metadata.to_dict())
+        for field in ("_paths", "_offsets", "_lengths"):
+            np.testing.assert_array_equal(getattr(mine.manifest, field), getattr(alone.manifest, field))
+
+
+def test_time_stack_equals_xarrays_combine_and_the_pixels(tmp_path, registry):
+    paths = [write_geotiff(tmp_path / f"t{i}.tif", seed=i) for i in range(5)]
+    urls = [file_url(p) for p in paths]
+    fast = open_virtual_mfdataset(urls, registry, concat_dim="time", combine="nested")
+    general = open_virtual_mfdataset(urls, registry, concat_dim="time", combine="nested", preprocess=lambda ds: ds)
+    xr.testing.assert_identical(fast.drop_vars("0"), general.drop_vars("0"))
+    assert fast.attrs == general.attrs
+    np.testing.assert_array_equal(load(fast["0"], registry), np.stack([read_rasterio(p) for p in paths]))
+    np.testing.assert_array_equal(load(general["0"], registry), load(fast["0"], registry))
+
+
+def test_disparate_crs_and_resolutions_become_named_groups(tmp_path, registry):
+    specs = [("EPSG:32633", 10.0), ("EPSG:32634", 10.0), ("EPSG:32633", 20.0), ("EPSG:32633", 10.0)]
+    paths = [write_geotiff(tmp_path / f"f{i}.tif", seed=i, crs=crs, res=res) for i, (crs, res) in enumerate(specs)]
+    tree = open_virtual_mftree([file_url(p) for p in paths], registry, labels=[0, 1, 2, 3])
+    assert list(tree.children) == ["EPSG_32633_10m", "EPSG_32634_10m", "EPSG_32633_20m"]
+    assert {k: list(node["time"].values) for k, node in tree.children.items()} == {
+        "EPSG_32633_10m": [0, 3], "EPSG_32634_10m": [1], "EPSG_32633_20m": [2]}
+    group = tree["EPSG_32633_10m"].to_dataset()
+    assert group.rio.crs.to_epsg() == 32633
+    np.testing.assert_array_equal(load(group["0"], registry), np.stack([read_rasterio(paths[0]), read_rasterio(paths[3])]))
+    assert set(tree.attrs["virtual_tiff"]["sources"]) == {file_url(p) for p in paths}
+
+
+#: (origin offset of the second file in pixels (rows, cols), its shape) -> the error, or None if it pads.
+RAGGED = {
+    "aligned, whole tiles": ((64, 128), (128, 192), None),
+    "aligned, partial tile at the union's edge": ((64, 128), (100, 150), None),
+    "aligned, to the upper left": ((-64, -64), (64, 64), None),
+    "offset not a whole number of tiles": ((10, 0), (128, 192), "not a multiple of its 64-pixel chunks"),
+    "partial tile inside the union": ((0, 0), (100, 192), "padded last chunk"),
+    "origin off the pixel lattice": ((0.5, 0), (128, 192), "pixel lattice"),
+}
+
+
+@pytest.mark.parametrize("offset, shape, error", RAGGED.values(), ids=RAGGED.keys())
+def test_ragged_extents_of_one_grid_pad_to_the_union_or_say_why_not(tmp_path, registry, offset, shape, error):
+    first = write_geotiff(tmp_path / "a.tif", seed=1)
+    origin = (500_000.0 + offset[1] * 10.0, 5_000_000.0 - offset[0] * 10.0)
+    second = write_geotiff(tmp_path / "b.tif", seed=2, origin=origin, shape=shape)
+    urls = [file_url(first), file_url(second)]
+    if error is not None:
+        with pytest.raises(GridAlignmentError, match=error):
+            open_virtual_mftree(urls, registry)
+        return
+    ds = open_virtual_mftree(urls, registry)["EPSG_32633_10m"].to_dataset()
+    top, left = max(0, -offset[0]), max(0, -offset[1])
+    height = max(top + 128, top + offset[0] + shape[0])
+    width = max(left + 192, left + offset[1] + shape[1])
+    expected = np.full((2, height, width), NODATA, dtype="uint16")
+    expected[0, top : top + 128, left : left + 192] = read_rasterio(first)
+    expected[1, top + offset[0] : top + offset[0] + shape[0], left + offset[1] : left + offset[1] + shape[1]] = (
+        read_rasterio(second))
+    np.testing.assert_array_equal(load(ds["0"], registry), expected)
+    assert ds.rio.transform().c == 500_000.0 - left * 10.0 and ds.rio.transform().f == 5_000_000.0 + top * 10.0
+    np.testing.assert_allclose(ds["x"].values[[0, -1]], ds.rio.transform().c + 10.0 * np.array([0.5, width - 0.5]))
+    assert ds.attrs["spatial:shape"] == [height, width]
+
+
+def test_files_that_cannot_share_an_array_are_named(tmp_path, registry):
+    paths = [write_geotiff(tmp_path / "a.tif"), write_geotiff(tmp_path / "b.tif", compress="LZW")]
+    with pytest.raises(Exception, match="b.tif.*cannot share one virtual array"):
+        open_virtual_mftree([file_url(p) for p in paths], registry)
+
+
+def test_500_files_in_batches_stay_fast_and_in_order(tmp_path, registry):
+    source = write_geotiff(tmp_path / "source.tif", shape=(64, 64), tile=32)
+    paths = [shutil.copy(source, tmp_path / f"f{i:03d}.tif") for i in range(500)]
+    urls = [file_url(p) for p in paths]
+    calls = []
+    started = time.perf_counter()
+    ds = open_virtual_mfdataset(urls, registry, concat_dim="time", combine="nested", batch_size=128,
+                                max_concurrency=32, progress=lambda done, total: calls.append((done, total)))
+    assert time.perf_counter() - started < 20
+    manifest = ds["0"].data.manifest
+    assert manifest.shape_chunk_grid == (500, 2, 2)
+    assert list(np.asarray(manifest._paths)[:, 0, 0]) == urls
+    assert calls[-1] == (500, 500) and len(calls) == 500
+
+
+def test_batches_on_an_executor_give_the_same_stack(tmp_path, registry):
+    paths = [write_geotiff(tmp_path / f"t{i}.tif", seed=i) for i in range(6)]
+    urls = [file_url(p) for p in paths]
+    here = open_virtual_mfdataset(urls, registry, concat_dim="time", combine="nested")
+    with ThreadPoolExecutor(2) as pool:
+        there = open_virtual_mfdataset(urls, registry, concat_dim="time", combine="nested", batch_size=2,
+                                       executor=pool)
+    assert isinstance(there["0"].data, ManifestArray)
+    np.testing.assert_array_equal(load(there["0"], registry), load(here["0"], registry))
+    assert there.attrs == here.attrs
