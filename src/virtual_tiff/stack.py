@@ -29,10 +29,9 @@ from obspec_utils.registry import ObjectStoreRegistry
 from virtualizarr.manifests import ChunkManifest, ManifestArray
 from virtualizarr.manifests.utils import copy_and_replace_metadata
 
-from virtual_tiff.errors import VirtualTIFFError
+from virtual_tiff.errors import MixedGridsError, VirtualTIFFError
 from virtual_tiff.grids import (
     Grid,
-    MixedGridsError,
     Placement,
     check_chunk_aligned,
     grid_of,
@@ -174,8 +173,8 @@ def stack_images(
 
     ``labels`` become the ``concat_dim`` coordinate; ``names`` renames the
     variables (e.g. ``{"0": "red", "mask": "red_mask"}``). Raises
-    :class:`~virtual_tiff.grids.MixedGridsError` for several families and
-    :class:`~virtual_tiff.grids.GridAlignmentError` for extents whose chunks
+    :class:`~virtual_tiff.errors.MixedGridsError` for several families and
+    :class:`~virtual_tiff.errors.GridAlignmentError` for extents whose chunks
     do not align (see :mod:`virtual_tiff.grids`).
     """
     if not images:
@@ -310,7 +309,7 @@ def open_virtual_mftree(
     A *grid* here is a CRS plus a pixel size and orientation; files of one grid
     whose extents differ are padded to their union extent (chunks no file
     covers read as the fill value), or refused with a
-    :class:`~virtual_tiff.grids.GridAlignmentError` where their chunks do not
+    :class:`~virtual_tiff.errors.GridAlignmentError` where their chunks do not
     align (see :mod:`virtual_tiff.grids`). Groups are named ``EPSG_32633_10m``
     (CRS code and pixel size, see :func:`virtual_tiff.grids.group_names`), in
     the order their first file appears; within a group files keep the order of
