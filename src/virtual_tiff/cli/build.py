@@ -1,8 +1,9 @@
 """``virtual-tiff build URL... --out PATH``: a virtual dataset of one or many TIFFs, published.
 
 One input becomes a DataTree of all its levels; several become one dataset
-stacked along ``--concat-dim`` (time, from a STAC ItemCollection's datetimes
-when given one). Icechunk (default) gets a checksum per source; kerchunk
+stacked along ``--concat-dim``; a STAC ItemCollection becomes a datacube with
+one variable per asset and its items' datetimes as time (a DataTree with one
+group per grid with ``--group-by-grid``). Icechunk (default) gets a checksum per source; kerchunk
 references (JSON or Parquet) keep the recorded sources in their attributes.
 """
 
@@ -40,18 +41,16 @@ def expand_inputs(inputs: list[str]) -> list[str]:
     return urls
 
 
-def stac_assets(path: str, asset: str) -> tuple[list[str], list[np.datetime64]]:
-    """Hrefs of one asset key and the items' datetimes, from a STAC ItemCollection (or Item) JSON."""
+def stac_hrefs(path: str, assets: list[str] | None) -> list[str]:
+    """The urls a STAC ItemCollection (or Item) JSON file points at, for the registry and Icechunk."""
     document = json.loads(Path(path).read_text())
     items = document.get("features", [document])
-    urls, times = [], []
-    for item in items:
-        if asset not in item.get("assets", {}):
-            raise VirtualTIFFError(f"STAC item {item.get('id')!r} has no asset {asset!r}", url=path)
-        urls.append(normalise_url(item["assets"][asset]["href"]))
-        stamp = item.get("properties", {}).get("datetime")
-        times.append(np.datetime64(stamp.rstrip("Z"), "ns") if stamp else np.datetime64("NaT", "ns"))
-    return urls, times
+    return sorted({
+        normalise_url(asset["href"])
+        for item in items
+        for key, asset in item.get("assets", {}).items()
+        if assets is None or key in assets
+    })
 
 
 class Progress:
@@ -96,35 +95,38 @@ def _icechunk_repository(out: str, urls: list[str], endpoint: str | None):
 
 def run(args: argparse.Namespace) -> int:
     import virtualizarr
+    import xarray as xr
+    from virtualizarr.manifests import ManifestArray
 
-    from virtual_tiff import VirtualTIFF, open_virtual_mfdataset, to_icechunk, to_kerchunk
+    from virtual_tiff import VirtualTIFF, open_stac, open_virtual_mfdataset, to_icechunk, to_kerchunk
 
     started = time.perf_counter()
-    times = None
-    if args.stac:
-        urls, times = stac_assets(args.stac, args.asset)
-    else:
-        urls = expand_inputs(args.inputs)
+    urls = stac_hrefs(args.stac, args.asset) if args.stac else expand_inputs(args.inputs)
     if not urls:
         raise VirtualTIFFError("no input files")
     registry = registry_for(urls, endpoint=args.endpoint, anonymous=args.anonymous)
     progress = Progress(args.quiet)
-    if len(urls) == 1 and times is None:
+    on_error = "skip" if args.skip_failed else "raise"
+    if args.stac:
+        obj = open_stac(
+            args.stac, assets=args.asset, registry=registry, group_by="grid" if args.group_by_grid else None,
+            concat_dim=args.concat_dim, ifd=args.ifd, max_concurrency=args.max_concurrency, on_error=on_error,
+            progress=progress,
+        )
+        root = obj if isinstance(obj, xr.Dataset) else obj.root
+        failed = root.attrs["virtual_tiff"].get("failed", {})
+    elif len(urls) == 1:
         obj = virtualizarr.open_virtual_datatree(
             urls[0], registry=registry, parser=VirtualTIFF(ifd=None, ifd_layout="nested")
         )
         progress(1, 1)
-        failed: dict[str, str] = {}
+        failed = {}
     else:
         obj = open_virtual_mfdataset(
             urls, registry, ifd=args.ifd, concat_dim=args.concat_dim, combine="nested",
-            max_concurrency=args.max_concurrency, on_error="skip" if args.skip_failed else "raise",
-            progress=progress,
+            max_concurrency=args.max_concurrency, on_error=on_error, progress=progress,
         )
         failed = obj.attrs["virtual_tiff"].get("failed", {})
-        if times is not None:
-            kept = [t for u, t in zip(urls, times, strict=True) if u not in failed]
-            obj = obj.assign_coords({args.concat_dim: np.array(kept)})
     if args.format == "icechunk":
         repo = _icechunk_repository(args.out, urls, args.endpoint)
         session = repo.writable_session("main")
@@ -132,11 +134,12 @@ def run(args: argparse.Namespace) -> int:
         session.commit(f"virtual-tiff build: {len(urls) - len(failed)} files")
     else:
         to_kerchunk(obj, args.out, format="parquet" if args.format == "parquet" else "json")
+    datasets = [node.dataset for node in obj.subtree] if isinstance(obj, xr.DataTree) else [obj]
     chunks = sum(
         int(np.count_nonzero(np.asarray(v.data.manifest._paths) != ""))
-        for ds in ([obj] if not hasattr(obj, "subtree") else [n.dataset for n in obj.subtree])
+        for ds in datasets
         for v in ds.variables.values()
-        if hasattr(v.data, "manifest")
+        if isinstance(v.data, ManifestArray)
     )
     for url, why in failed.items():
         print(f"FAILED {url}: {why}", file=sys.stderr)
