@@ -5,6 +5,7 @@ from __future__ import annotations
 from virtualizarr.manifests import ManifestArray, ManifestGroup
 
 from virtual_tiff.arrays.array import ifd_to_array, with_dims
+from virtual_tiff.arrays.coords import SPATIAL_REF
 from virtual_tiff.arrays.grid import grid_of
 from virtual_tiff.geo import Level, merge_attrs, multiscales_attrs
 from virtual_tiff.images import Inherited, describe, image_node
@@ -49,7 +50,7 @@ def flat(tiff: TIFFFile) -> ManifestGroup:
         if is_mask(ifd):
             arrays[str(i)] = with_dims(ifd_to_array(ifd, object_size=size), dims)
             continue
-        ref = "spatial_ref" if i == 0 else f"spatial_ref_{i}"
+        ref = SPATIAL_REF if i == 0 else f"{SPATIAL_REF}_{i}"
         node = image_node(Image(ifd, None), str(i), size, base=base, dims=dims, spatial_ref=ref)
         arrays.update(node.arrays)
     return ManifestGroup(arrays=arrays, attributes=sources_attribute([tiff.reader.info]))

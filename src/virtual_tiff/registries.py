@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from obspec_utils.registry import ObjectStoreRegistry
+from obspec_utils.wrappers import RequestTrace, TracingReadableStore
 from obstore.store import LocalStore, S3Store
 
 from virtual_tiff.errors import VirtualTIFFError
@@ -25,7 +26,14 @@ def normalise_url(location: str) -> str:
     return Path(location).expanduser().resolve().as_uri()
 
 
-def registry_for(urls: Iterable[str], *, endpoint: str | None = None, anonymous: bool = False) -> ObjectStoreRegistry:
+def registry_for(
+    urls: Iterable[str],
+    *,
+    endpoint: str | None = None,
+    anonymous: bool = False,
+    trace: RequestTrace | None = None,
+) -> ObjectStoreRegistry:
+    """Stores for ``urls``; with ``trace``, every request they make is recorded there (for progress lines)."""
     registry = ObjectStoreRegistry()
     seen: set[str] = set()
     for url in urls:
@@ -35,11 +43,12 @@ def registry_for(urls: Iterable[str], *, endpoint: str | None = None, anonymous:
             continue
         seen.add(prefix)
         if parsed.scheme == "file":
-            registry.register("file://", LocalStore())
+            prefix, store = "file://", LocalStore()
         elif parsed.scheme == "s3":
-            registry.register(prefix, _s3_store(parsed.netloc, endpoint, anonymous))
+            store = _s3_store(parsed.netloc, endpoint, anonymous)
         else:
             raise VirtualTIFFError(f"unsupported url scheme {parsed.scheme!r} (use a local path or s3://)", url=url)
+        registry.register(prefix, store if trace is None else TracingReadableStore(store, trace))
     return registry
 
 

@@ -29,6 +29,7 @@ from obspec_utils.registry import ObjectStoreRegistry
 from virtualizarr.manifests import ChunkManifest, ManifestArray
 from virtualizarr.manifests.utils import copy_and_replace_metadata
 
+from virtual_tiff.arrays.coords import SPATIAL_REF
 from virtual_tiff.errors import MixedGridsError, VirtualTIFFError
 from virtual_tiff.grids import (
     Grid,
@@ -41,10 +42,6 @@ from virtual_tiff.grids import (
 )
 from virtual_tiff.headers import OnError, Progress, Template, VirtualImage, read_images
 from virtual_tiff.provenance import ATTRIBUTE, sources_attribute
-
-#: The grid-mapping variable every georeferenced image has (see :mod:`virtual_tiff.images`).
-SPATIAL_REF = "spatial_ref"
-
 
 def image_grid(template: Template) -> Grid:
     """The grid of a template's image: from its ``spatial_ref`` attributes and data shape."""

@@ -19,6 +19,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import numpy as np
+from obspec_utils.wrappers import RequestTrace
 
 from virtual_tiff.errors import VirtualTIFFError
 from virtual_tiff.registries import normalise_url, registry_for
@@ -54,17 +55,23 @@ def stac_hrefs(path: str, assets: list[str] | None) -> list[str]:
 
 
 class Progress:
-    """One status line on stderr, files read of how many: redrawn on a terminal, once at the end otherwise."""
+    """One status line on stderr (files, requests, bytes): redrawn on a terminal, once at the end otherwise."""
 
-    def __init__(self, quiet: bool) -> None:
+    def __init__(self, quiet: bool, trace: RequestTrace) -> None:
         self.quiet = quiet
+        self.trace = trace
         self.live = sys.stderr.isatty()
 
     def __call__(self, done: int, total: int) -> None:
         if self.quiet or (not self.live and done < total):
             return
+        line = f"headers read: {done}/{total} files, {self.trace.total_requests} requests, {_megabytes(self.trace)}"
         end = "\n" if done == total else ""
-        print(f"{'\r' if self.live else ''}headers read: {done}/{total}", end=end, file=sys.stderr, flush=True)
+        print(f"{'\r' if self.live else ''}{line}", end=end, file=sys.stderr, flush=True)
+
+
+def _megabytes(trace: RequestTrace) -> str:
+    return f"{trace.total_bytes / 1e6:.2f} MB"
 
 
 def _container_prefixes(urls: list[str]) -> list[str]:
@@ -104,8 +111,9 @@ def run(args: argparse.Namespace) -> int:
     urls = stac_hrefs(args.stac, args.asset) if args.stac else expand_inputs(args.inputs)
     if not urls:
         raise VirtualTIFFError("no input files")
-    registry = registry_for(urls, endpoint=args.endpoint, anonymous=args.anonymous)
-    progress = Progress(args.quiet)
+    trace = RequestTrace()
+    registry = registry_for(urls, endpoint=args.endpoint, anonymous=args.anonymous, trace=trace)
+    progress = Progress(args.quiet, trace)
     on_error = "skip" if args.skip_failed else "raise"
     if args.stac:
         obj = open_stac(
@@ -145,6 +153,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"FAILED {url}: {why}", file=sys.stderr)
     print(
         f"{args.out}: {len(urls) - len(failed)} files, {chunks} chunk references, {len(failed)} failed, "
-        f"{time.perf_counter() - started:.2f} s"
+        f"{trace.total_requests} requests, {_megabytes(trace)}, {time.perf_counter() - started:.2f} s"
     )
     return 1 if failed else 0
