@@ -158,3 +158,30 @@ def test_batches_on_an_executor_give_the_same_stack(tmp_path, registry):
     assert isinstance(there["0"].data, ManifestArray)
     np.testing.assert_array_equal(load(there["0"], registry), load(here["0"], registry))
     assert there.attrs == here.attrs
+
+
+@pytest.mark.parametrize("processes", [False, True], ids=["threads", "processes"])
+def test_batches_run_on_dask_distributed(processes, tmp_path):
+    """Scale-out: each batch of headers is one task on a dask.distributed cluster."""
+    distributed = pytest.importorskip("distributed")
+    import rasterio
+    from obspec_utils.registry import ObjectStoreRegistry
+    from obstore.store import LocalStore
+
+    from virtual_tiff import open_virtual_mfdataset
+
+    urls = []
+    for t in range(6):
+        path = tmp_path / f"d{t}.tif"
+        with rasterio.open(path, "w", driver="COG", height=64, width=64, count=1, dtype="uint16", blocksize=32,
+                           crs="EPSG:32633", transform=rasterio.transform.from_origin(0, 640, 10, 10)) as dst:
+            dst.write(np.full((1, 64, 64), t, "uint16"))
+        urls.append(path.resolve().as_uri())
+    registry = ObjectStoreRegistry({"file://": LocalStore()})
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=processes,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        vds = open_virtual_mfdataset(urls, registry, concat_dim="time", combine="nested", batch_size=2,
+                                     executor=client.get_executor())
+    assert vds["0"].shape == (6, 64, 64)
+    assert [str(p) for p in vds["0"].data.manifest._paths[:, 0, 0]] == urls
+    assert sorted(vds.attrs["virtual_tiff"]["sources"]) == sorted(urls)
