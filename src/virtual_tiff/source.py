@@ -8,6 +8,7 @@ already held, and one batched ``get_ranges_async`` for out-of-line values.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import datetime
 from collections.abc import Iterator
@@ -75,7 +76,9 @@ class ObjectReader:
         self._store, self._path = resolve(url, registry)
         self._head_bytes = head_bytes
         self._block_bytes = block_bytes
+        #: Fetched blocks sorted by start: lookups stay logarithmic for files of thousands of IFDs.
         self._blocks: list[tuple[int, bytes]] = []
+        self._starts: list[int] = []
         self.info: ObjectInfo | None = None
         #: GET calls issued: the number the range planner minimises.
         self.requests = 0
@@ -119,13 +122,21 @@ class ObjectReader:
 
     def _remember(self, start: int, data: bytes) -> None:
         self.requests += 1
+        self._hold(start, data)
+
+    def _hold(self, start: int, data: bytes) -> None:
         self.bytes_read += len(data)
-        self._blocks.append((start, data))
+        i = bisect.bisect_right(self._starts, start)
+        self._starts.insert(i, start)
+        self._blocks.insert(i, (start, data))
 
     def cached(self, start: int, length: int) -> bytes | None:
+        """The bytes if a held block contains them. Only the few blocks starting just before
+        ``start`` are looked at: a miss costs a fetch, never a wrong byte."""
         end = start + length
-        for block_start, data in self._blocks:
-            if block_start <= start and end <= block_start + len(data):
+        i = bisect.bisect_right(self._starts, start)
+        for block_start, data in reversed(self._blocks[max(0, i - 4) : i]):
+            if end <= block_start + len(data):
                 return data[start - block_start : end - block_start]
         return None
 
@@ -165,8 +176,7 @@ class ObjectReader:
             for (start, length), data in zip(missing, fetched, strict=True):
                 if len(data) != length:
                     raise SourceReadError(f"{what}: asked for {length} bytes at {start}, got {len(data)}", url=self.url)
-                self.bytes_read += len(data)
-                self._blocks.append((start, bytes(data)))
+                self._hold(start, bytes(data))
         out = []
         for start, length in ranges:
             held = self.cached(start, length)
