@@ -140,3 +140,17 @@ def test_errors_are_one_line_with_exit_code_2(target, message, tmp_path):
     assert "Traceback" not in result.stderr
 
 
+
+
+def test_build_and_check_over_s3(s3, tmp_path):
+    env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1"}
+    urls = [s3.upload(write_cog(tmp_path / f"s{i}.tif", value=i), f"cli-stack/s{i}.tif") for i in range(2)]
+    out = tmp_path / "s3refs.json"
+    result = run("build", *urls, "--out", out, "--format", "json", "--endpoint", s3.endpoint, "--quiet", env=env)
+    assert "2 files" in result.stdout
+    refs = json.loads(out.read_text())["refs"]
+    assert any(isinstance(v, list) and v[0] == urls[1] for v in refs.values())
+    assert run("check", out, "--endpoint", s3.endpoint, env=env).returncode == 0
+    s3.upload(write_cog(tmp_path / "other.tif", value=5, size=200), "cli-stack/s1.tif")
+    changed = run("check", out, "--endpoint", s3.endpoint, env=env, check=False)
+    assert changed.returncode == 1 and f"CHANGED {urls[1]}" in changed.stdout
