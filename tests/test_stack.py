@@ -185,3 +185,56 @@ def test_batches_run_on_dask_distributed(processes, tmp_path):
     assert vds["0"].shape == (6, 64, 64)
     assert [str(p) for p in vds["0"].data.manifest._paths[:, 0, 0]] == urls
     assert sorted(vds.attrs["virtual_tiff"]["sources"]) == sorted(urls)
+
+
+@pytest.fixture
+def batch_with_a_broken_file(tmp_path):
+    paths = [write_geotiff(tmp_path / f"ok{i}.tif", seed=i) for i in range(40)]
+    broken = tmp_path / "broken.tif"
+    broken.write_bytes(b"II*\x00" + bytes(60))  # a header pointing at an IFD of zero entries
+    paths.insert(17, broken)
+    return [file_url(p) for p in paths], file_url(broken)
+
+
+def test_the_first_fatal_error_stops_the_build_and_names_the_file(batch_with_a_broken_file, registry):
+    from virtual_tiff import MalformedTIFFError
+
+    urls, broken = batch_with_a_broken_file
+    with pytest.raises(MalformedTIFFError, match="broken.tif"):
+        open_virtual_mfdataset(urls, registry, concat_dim="time", combine="nested")
+
+
+def test_skipped_files_are_reported(batch_with_a_broken_file, registry):
+    urls, broken = batch_with_a_broken_file
+    vds = open_virtual_mfdataset(urls, registry, concat_dim="time", combine="nested", on_error="skip")
+    assert vds["0"].shape[0] == 40
+    assert list(vds.attrs["virtual_tiff"]["failed"]) == [broken]
+    assert "IFD" in vds.attrs["virtual_tiff"]["failed"][broken]
+
+
+def test_cancelling_a_build_cancels_every_header_read(tmp_path, registry):
+    """Ctrl-C arrives as cancellation of the running build: nothing keeps reading afterwards."""
+    import asyncio
+
+    from virtual_tiff.headers import read_batch_async
+
+    urls = [file_url(write_geotiff(tmp_path / f"c{i}.tif", seed=i)) for i in range(60)]
+
+    finished: list[int] = []
+
+    async def main():
+        def cancel_after_three() -> None:
+            finished.append(1)
+            if len(finished) == 3:
+                build.cancel()
+
+        build = asyncio.ensure_future(
+            read_batch_async(urls, registry, max_concurrency=4, progress=cancel_after_three)
+        )
+        with pytest.raises(asyncio.CancelledError):
+            await build
+        await asyncio.sleep(0)
+        return [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+
+    assert asyncio.run(main()) == []
+    assert len(finished) < len(urls)
