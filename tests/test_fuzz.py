@@ -26,9 +26,11 @@ from tests.test_malformed import (
     FLAVOURS,
     LONG,
     LONG8,
+    PIXELS,
     RATIONAL,
     SHORT,
     Field,
+    build_tiff,
     edit,
     image,
     strip_fields,
@@ -82,6 +84,13 @@ def samples_per_pixel(value: int, type_: int):
     return lambda f: image(edit(strip_fields(), Field(277, type_, (value,))), f)
 
 
+def mask_with_three_samples(flavour):
+    """An image followed by a 'mask' IFD (NewSubfileType 4) of the same size with 3 samples per pixel."""
+    mask = edit(strip_fields(), Field(254, LONG, (4,)), Field(277, SHORT, (3,)), Field(258, SHORT, (8, 8, 8)),
+                Field(279, LONG, (3 * len(PIXELS),)))
+    return build_tiff([strip_fields(), mask], flavour, data=PIXELS * 3)
+
+
 def extra_samples(raw: bytes, type_: int):
     return lambda f: image(edit(strip_fields(), Field(277, SHORT, (1,)), Field(338, type_, raw, count=1)), f)
 
@@ -95,6 +104,8 @@ REGRESSIONS = [
     # fuzz seed 0 #5197: ExtraSamples typed RATIONAL n/0 decoded to inf; int(inf) raised OverflowError.
     pytest.param(extra_samples(struct.pack("<II", 1, 0), RATIONAL), FLAVOURS[:1], None, id="extra-samples-rational-inf"),
     pytest.param(extra_samples(struct.pack("<d", float("nan")), DOUBLE), FLAVOURS[:1], None, id="extra-samples-nan"),
+    # fuzz seed 1 #6639: a mask IFD with 3 samples was paired with a 2-D image: ValueError on its dims.
+    pytest.param(mask_with_three_samples, FLAVOURS, None, id="mask-with-three-samples"),
 ]
 
 

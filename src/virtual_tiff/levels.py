@@ -35,10 +35,10 @@ def _size(ifd: IFD) -> tuple[int, int] | None:
 
 
 def mask_of(index: int, ifds: Sequence[IFD]) -> IFD | None:
-    """The first mask after IFD ``index`` with its size, unless a new page starts first."""
+    """The first one-sample mask after IFD ``index`` with its size, unless a new page starts first."""
     image = ifds[index]
     for ifd in ifds[index + 1 :]:
-        if is_mask(ifd) and _size(ifd) == _size(image):
+        if is_mask(ifd) and _size(ifd) == _size(image) and ifd.samples_per_pixel == 1:
             return ifd
         if not ifd.new_subfile_type & (NewSubfileType.MASK | NewSubfileType.REDUCEDIMAGE):
             return None
