@@ -15,7 +15,6 @@ import rasterio
 import xarray as xr
 from rasterio.transform import from_origin
 
-from tests.conftest import BUCKET
 from tests.variants import sample_data
 
 CLI = [sys.executable, "-m", "virtual_tiff"]

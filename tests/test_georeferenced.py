@@ -8,7 +8,6 @@ import rasterio
 import rioxarray  # noqa: F401  (registers the .rio accessor)
 import xarray as xr
 from rasterio.crs import CRS
-from rasterio.enums import Resampling
 from rasterio.transform import Affine, from_origin
 from rasterio.windows import Window
 

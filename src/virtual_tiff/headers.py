@@ -22,7 +22,7 @@ batch of headers plus the manifests. Batches can run on any
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -42,7 +42,7 @@ from virtual_tiff.parser import VirtualTIFF
 from virtual_tiff.provenance import ATTRIBUTE
 from virtual_tiff.source import ObjectInfo
 from virtual_tiff.tiff.ifd import IFD
-from virtual_tiff.tiff.reader import TIFFFile
+from virtual_tiff.tiff.reader import TIFFFile, flatten_ifds
 from virtual_tiff.tiff.tags import Tag
 
 OnError = Literal["raise", "skip"]
@@ -100,14 +100,8 @@ def signature(tiff: TIFFFile) -> tuple:
     """Every tag value of every IFD read, except where the chunks lie: equal signatures, equal arrays."""
     return tuple(
         (ifd.path, tuple((tag, _hashable(v)) for tag, v in sorted(ifd.tags.items()) if tag not in _PER_FILE_TAGS))
-        for ifd in _walk(tiff.ifds)
+        for ifd in flatten_ifds(tiff.ifds)
     )
-
-
-def _walk(ifds: Sequence[IFD]) -> Iterator[IFD]:
-    for ifd in ifds:
-        yield ifd
-        yield from _walk(ifd.subifds)
 
 
 def _manifest(ifd: IFD, size: int) -> ChunkManifest:

@@ -194,7 +194,7 @@ async def read_tiff(
     if not raws:
         raise MalformedTIFFError("the header points to no IFD (offset 0)", url=reader.url)
     light = [_build(raw, reader.url, header.byteorder, {}) for raw in raws]
-    wanted = None if choose is None else set(choose(list(_flatten_ifds(light))))
+    wanted = None if choose is None else set(choose(list(flatten_ifds(light))))
     chosen = [raw for raw in _flatten(raws) if wanted is None or raw.path in wanted]
     out_of_line = [e for raw in chosen for e in raw.entries.values() if e.offset is not None]
     fetched = await reader.read_many([(e.offset, e.nbytes) for e in out_of_line], "tag values")
@@ -209,10 +209,11 @@ def _flatten(raws: Iterable[RawIFD]) -> Iterable[RawIFD]:
         yield from _flatten(raw.subifds)
 
 
-def _flatten_ifds(ifds: Iterable[IFD]) -> Iterable[IFD]:
+def flatten_ifds(ifds: Iterable[IFD]) -> Iterable[IFD]:
+    """Every IFD of the tree, each followed by its SubIFDs."""
     for ifd in ifds:
         yield ifd
-        yield from _flatten_ifds(ifd.subifds)
+        yield from flatten_ifds(ifd.subifds)
 
 
 def _build(raw: RawIFD, url: str, byteorder: str, values: dict[int, bytes]) -> IFD:
