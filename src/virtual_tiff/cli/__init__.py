@@ -10,7 +10,25 @@ import argparse
 import os
 import sys
 
+from virtual_tiff import errors
 from virtual_tiff.cli import build, check, demo, info, preview
+
+#: What to do about each kind of refusal, printed after the one-line error.
+HINTS: dict[type[Exception], str] = {
+    errors.NotATIFFError: "is this url a TIFF?",
+    errors.TruncatedTIFFError: "the file is cut short: copy or download it again",
+    errors.MalformedTIFFError: "the file is damaged: re-export it (gdal_translate in.tif out.tif)",
+    errors.UnsupportedTIFFError: "rewrite it with a supported codec: gdal_translate -co COMPRESS=DEFLATE in.tif out.tif",
+    errors.SourceChangedError: "the source changed since the store was built: build it again",
+    errors.SourceReadError: "check the url, the AWS_* credentials and --endpoint / --anonymous",
+}
+
+
+def _hint(exc: Exception) -> str:
+    for kind in type(exc).__mro__:
+        if kind in HINTS:
+            return f" ({HINTS[kind]})"
+    return ""
 
 
 def _storage_options(parser: argparse.ArgumentParser) -> None:
@@ -84,7 +102,8 @@ def main(argv: list[str] | None = None) -> int:
         print("virtual-tiff: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # one clear line for people; --debug for the traceback
-        print(f"virtual-tiff: error: {type(exc).__name__}: {exc}".splitlines()[0], file=sys.stderr)
+        line = f"virtual-tiff: error: {type(exc).__name__}: {exc}".splitlines()[0]
+        print(line + _hint(exc), file=sys.stderr)
         return 2
 
 
