@@ -53,14 +53,6 @@ def read_sources(attrs: Mapping[str, Any]) -> dict[str, ObjectInfo]:
     }
 
 
-def merge_sources(attr_dicts: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """One ``virtual_tiff`` attribute listing the sources of every part of a combined dataset."""
-    infos: dict[str, ObjectInfo] = {}
-    for attrs in attr_dicts:
-        infos.update(read_sources(attrs))
-    return sources_attribute(infos.values())
-
-
 def unquoted(etag: str | None) -> str | None:
     """The ETag without the quotes S3 and obstore put around it (what Icechunk on local storage wants)."""
     return None if etag is None else etag.strip('"')
