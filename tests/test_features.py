@@ -57,6 +57,17 @@ FEATURES: list[Variant] = [
                          compressionargs={"subsampling": ss}, lossless=False, gdal_tolerance=12)
         for ss in ((2, 2), (2, 1), (1, 1))
     ),
+    # Image codecs in GDAL's default strips: the short last strip decodes short (virtual_tiff.short_strip).
+    gdal_variant("default-strips-jpeg-gray", "uint8", compress="JPEG", lossless=False, gdal_tolerance=12),
+    gdal_variant("default-strips-jpeg-ycbcr", "uint8", 3, compress="JPEG", photometric="YCBCR", lossless=False,
+                 gdal_tolerance=12),
+    gdal_variant("default-strips-lerc-zstd", "float32", compress="LERC_ZSTD"),
+    gdal_variant("default-strips-webp-lossless", "uint8", 3, compress="WEBP", webp_lossless=True),
+    # Band-interleaved JPEG: each band is a one-component JPEG, whatever the Photometric.
+    gdal_variant("band-jpeg-strips", "uint8", 3, compress="JPEG", interleave="band", lossless=False,
+                 gdal_tolerance=12, tifffile_reads=False),
+    gdal_variant("band-jpeg-tiles", "uint8", 3, compress="JPEG", interleave="band", tiled=True, blockxsize=32,
+                 blockysize=32, lossless=False, gdal_tolerance=12, tifffile_reads=False),
     # Bit-packed samples, strips and tiles, rows padded to whole bytes.
     _packed(1, "uint8"),
     _packed(4, "uint8", tiled=True, blockxsize=32, blockysize=32),
@@ -120,8 +131,6 @@ def _gdal_file(path, dtype, bands, data=None, **options):
 REFUSED = [
     pytest.param(lambda p: _gdal_file(p, "complex_int16", 1, sample_data("complex64", 1)), "SampleFormat",
                  id="complex-int16"),
-    pytest.param(lambda p: _gdal_file(p, "uint8", 1, compress="JPEG"), "RowsPerStrip", id="jpeg-partial-strip"),
-    pytest.param(lambda p: _gdal_file(p, "uint16", 1, compress="LERC"), "RowsPerStrip", id="lerc-partial-strip"),
 ]
 
 

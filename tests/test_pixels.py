@@ -101,10 +101,11 @@ def test_pixels_equal_independent_readers(variant: Variant, tmp_path, registry):
     virtual = ds["0"].values
     expected_shape = written.shape[1:] if written.shape[0] == 1 else written.shape
 
-    by_tifffile = read_tifffile(path)
     assert virtual.shape == expected_shape
-    assert virtual.dtype == by_tifffile.dtype
-    np.testing.assert_array_equal(virtual, by_tifffile)
+    if variant.tifffile_reads:
+        by_tifffile = read_tifffile(path)
+        assert virtual.dtype == by_tifffile.dtype
+        np.testing.assert_array_equal(virtual, by_tifffile)
     if variant.lossless:
         np.testing.assert_array_equal(virtual, written.reshape(expected_shape))
     if variant.gdal_reads:

@@ -42,6 +42,8 @@ class Variant:
     gdal_tolerance: float = 0
     #: The written data equals what every reader returns (lossless).
     lossless: bool = True
+    #: tifffile can read this file too (it fails on band-interleaved JPEG).
+    tifffile_reads: bool = True
     marks: tuple = field(default=())
 
 
@@ -96,7 +98,9 @@ def gdal_variant(
     driver: str = "GTiff",
     **options,
 ) -> Variant:
-    flags = {k: options.pop(k) for k in ("gdal_reads", "gdal_tolerance", "lossless", "marks") if k in options}
+    flags = {
+        k: options.pop(k) for k in ("gdal_reads", "gdal_tolerance", "lossless", "tifffile_reads", "marks") if k in options
+    }
 
     def write(path: Path) -> np.ndarray:
         import rasterio

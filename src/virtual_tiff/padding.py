@@ -1,4 +1,4 @@
-"""``virtual_tiff.zero_pad``: the one Zarr codec of our own.
+"""``virtual_tiff.zero_pad`` and ``virtual_tiff.short_strip``: Zarr codecs for short last strips.
 
 TIFF stores the last strip of an image whose height is not a multiple of
 RowsPerStrip short, with only the rows that exist, while Zarr decodes every
@@ -12,11 +12,12 @@ registered both on import and through the ``zarr.codecs`` entry point.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from zarr.abc.codec import BytesBytesCodec
+from zarr.abc.codec import ArrayBytesCodec, BytesBytesCodec
 from zarr.core.common import parse_named_configuration
 from zarr.registry import register_codec
 
@@ -59,3 +60,64 @@ class ZeroPad(BytesBytesCodec):
 
 
 register_codec(NAME, ZeroPad)
+
+
+SHORT_STRIP = "virtual_tiff.short_strip"
+
+
+@dataclass(frozen=True)
+class ShortStrip(ArrayBytesCodec):
+    """An image codec (JPEG, LERC, WebP, ...) whose last strip may hold only ``rows`` rows.
+
+    Image codecs decode a strip to the rows it was encoded with, so the short
+    last strip of an image whose height is not a multiple of RowsPerStrip
+    (GDAL's default striped JPEG) does not fit the chunk. A chunk that decodes
+    at full size is returned as is; one that does not is decoded again as
+    ``rows`` rows along ``axis`` and padded with zeros, outside the array.
+    """
+
+    is_fixed_size = False
+    codec: dict[str, Any]
+    rows: int
+    axis: int
+
+    def __init__(self, *, codec: dict[str, Any], rows: int, axis: int) -> None:
+        object.__setattr__(self, "codec", dict(codec))
+        object.__setattr__(self, "rows", int(rows))
+        object.__setattr__(self, "axis", int(axis))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ShortStrip:
+        _, config = parse_named_configuration(data, SHORT_STRIP)
+        return cls(**(config or {}))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": SHORT_STRIP, "configuration": {"codec": self.codec, "rows": self.rows, "axis": self.axis}}
+
+    def _inner(self) -> ArrayBytesCodec:
+        from zarr.registry import get_codec_class
+
+        return get_codec_class(self.codec["name"]).from_dict(self.codec)
+
+    async def _decode_single(self, chunk_bytes, chunk_spec):
+        inner = self._inner()
+        try:
+            return await inner._decode_single(chunk_bytes, chunk_spec)
+        except ValueError:  # decoded to fewer rows than a chunk holds: the short last strip
+            shape = list(chunk_spec.shape)
+            shape[self.axis] = self.rows
+            short = await inner._decode_single(chunk_bytes, dataclasses.replace(chunk_spec, shape=tuple(shape)))
+            full = np.zeros(chunk_spec.shape, dtype=chunk_spec.dtype.to_native_dtype())
+            index = [slice(None)] * full.ndim
+            index[self.axis] = slice(0, self.rows)
+            full[tuple(index)] = short.as_numpy_array()
+            return chunk_spec.prototype.nd_buffer.from_numpy_array(full)
+
+    async def _encode_single(self, chunk_array, chunk_spec):
+        raise NotImplementedError("virtual_tiff.short_strip is decode-only: virtual stores are read-only")
+
+    def compute_encoded_size(self, input_byte_length: int, chunk_spec) -> int:
+        raise NotImplementedError
+
+
+register_codec(SHORT_STRIP, ShortStrip)

@@ -28,6 +28,7 @@ def ifd_to_array(
         chunky_bands=grid.chunky_bands,
         chunk_width=grid.chunk_width,
         pad_to=grid.raw_chunk_bytes(sample) if grid.partial else None,
+        short_rows=grid.last_rows if grid.partial else None,
     )
     codecs = codec_chain(encoding, ifd)
     manifest = manifest_of(ifd, grid, sample, encoding.compression, object_size)

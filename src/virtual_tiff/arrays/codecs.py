@@ -35,8 +35,17 @@ from virtual_tiff.geo.metadata import parse_nodata
 from virtual_tiff.masked_lerc import NAME as MASKED_LERC
 from virtual_tiff.masked_lerc import json_number
 from virtual_tiff.padding import NAME as ZERO_PAD
+from virtual_tiff.padding import SHORT_STRIP
 from virtual_tiff.tiff.ifd import IFD
-from virtual_tiff.tiff.tags import Compression, FillOrder, Photometric, Predictor, SampleFormat, Tag
+from virtual_tiff.tiff.tags import (
+    Compression,
+    FillOrder,
+    Photometric,
+    PlanarConfiguration,
+    Predictor,
+    SampleFormat,
+    Tag,
+)
 
 Codec = dict[str, object]
 
@@ -53,6 +62,8 @@ class ChunkEncoding:
     chunk_width: int
     #: Bytes of a full decompressed chunk when the last strip is stored short, else None.
     pad_to: int | None = None
+    #: Rows of that short last strip, for image codecs that decode it short.
+    short_rows: int | None = None
 
     @property
     def chunky(self) -> bool:
@@ -114,6 +125,9 @@ def _jpeg(ifd: IFD) -> Codec:
     if tables:
         config["tables"] = base64.b64encode(tables).decode()
     photometric = ifd.photometric
+    if ifd.planar_configuration == PlanarConfiguration.SEPARATE and ifd.samples_per_pixel > 1:
+        # Each band of a band-interleaved image is its own one-component JPEG.
+        photometric = Photometric.MINISBLACK
     if photometric is not None:
         if photometric not in JPEG_COLORSPACES:
             raise ifd.error(
@@ -207,13 +221,13 @@ def codec_chain(enc: ChunkEncoding, ifd: IFD) -> list[Codec]:
             raise ifd.error(
                 UnsupportedTIFFError, Tag.Predictor, f"{enc.predictor.name} predictor with {enc.compression.name}"
             )
-        if enc.pad_to is not None:
-            raise ifd.error(
-                UnsupportedTIFFError,
-                Tag.RowsPerStrip,
-                f"partial last strip compressed with {enc.compression.name}: the image codec decodes it short",
-            )
-        return chain + IMAGE_CODECS[enc.compression](ifd)
+        serializer, *rest = IMAGE_CODECS[enc.compression](ifd)
+        if enc.short_rows is not None:
+            # The codec sees (y, x, band) chunky chunks, (y, x) or (1, y, x) ones otherwise.
+            axis = -3 if enc.chunky else -2
+            serializer = {"name": SHORT_STRIP, "configuration": {"codec": serializer, "rows": enc.short_rows,
+                                                                 "axis": axis}}
+        return [*chain, serializer, *rest]
     if enc.compression not in BYTES_COMPRESSORS:
         raise ifd.error(
             UnsupportedTIFFError,
