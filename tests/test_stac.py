@@ -122,3 +122,19 @@ def test_missing_asset_is_named(tmp_path, registry):
     del doc["features"][1]["assets"]["nir"]
     with pytest.raises(VirtualTIFFError, match=f"{doc['features'][1]['id']}.*no asset 'nir'"):
         open_stac(doc, assets=list(ASSETS), registry=registry)
+
+
+def test_relative_hrefs_resolve_against_the_self_link(tmp_path, registry):
+    """STAC catalogs written with relative asset hrefs: resolved against the item's self link."""
+    folder = tmp_path / "catalog" / "item"
+    folder.mkdir(parents=True)
+    write_geotiff(folder / "b04.tif", seed=4)
+    item = {
+        "type": "Feature", "stac_version": "1.0.0", "id": "relative", "geometry": None,
+        "properties": {"datetime": "2026-01-01T00:00:00Z"},
+        "links": [{"rel": "self", "href": str(folder / "item.json")}],
+        "assets": {"B04": {"href": "./b04.tif", "type": "image/tiff; application=geotiff"}},
+    }
+    (folder / "item.json").write_text(json.dumps(item))
+    cube = open_stac(str(folder / "item.json"), registry=registry)
+    assert list(cube.attrs["virtual_tiff"]["sources"]) == [(folder / "b04.tif").resolve().as_uri()]

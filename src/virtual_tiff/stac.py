@@ -26,6 +26,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urljoin
 
 import numpy as np
 import xarray as xr
@@ -105,6 +106,16 @@ def variable_name(key: str, asset: Mapping[str, Any], names: VariableNames) -> s
     return str(bands[0]["name"]) if len(bands) == 1 and bands[0].get("name") else key
 
 
+def asset_url(item: Mapping[str, Any], href: str) -> str:
+    """An asset's url: relative hrefs resolve against the item's ``self`` link, as the STAC spec says."""
+    if "://" in href or os.path.isabs(href):
+        return normalise_url(href)
+    self_href = next((link.get("href") for link in item.get("links", []) if link.get("rel") == "self"), None)
+    if not self_href:
+        return normalise_url(href)
+    return urljoin(normalise_url(self_href), href)
+
+
 def asset_table(items: Sequence[Mapping[str, Any]], keys: Sequence[str] | None,
                 names: VariableNames = "asset") -> list[list[Asset]]:
     """Per item (sorted by datetime, then id), its requested assets; every item must have every key."""
@@ -120,7 +131,7 @@ def asset_table(items: Sequence[Mapping[str, Any]], keys: Sequence[str] | None,
         time = item_time(item)
         table.append([
             Asset(str(item.get("id")), time, k, variable_name(k, item["assets"][k], names),
-                  normalise_url(item["assets"][k]["href"]))
+                  asset_url(item, item["assets"][k]["href"]))
             for k in keys
         ])
     variables = [a.variable for a in table[0]] if table else []

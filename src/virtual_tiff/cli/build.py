@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import glob
-import json
 import os
 import sys
 import time
@@ -44,14 +43,9 @@ def expand_inputs(inputs: list[str]) -> list[str]:
 
 def stac_hrefs(path: str, assets: list[str] | None) -> list[str]:
     """The urls a STAC ItemCollection (or Item) JSON file points at, for the registry and Icechunk."""
-    document = json.loads(Path(path).read_text())
-    items = document.get("features", [document])
-    return sorted({
-        normalise_url(asset["href"])
-        for item in items
-        for key, asset in item.get("assets", {}).items()
-        if assets is None or key in assets
-    })
+    from virtual_tiff.stac import asset_table, item_dicts
+
+    return sorted({asset.url for row in asset_table(item_dicts(path), assets) for asset in row})
 
 
 class Progress:
