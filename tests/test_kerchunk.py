@@ -20,7 +20,15 @@ from fsspec.implementations.reference import LazyReferenceMapper
 from xarray.backends.zarr import FillValueCoder
 
 from tests.conftest import file_url
-from tests.variants import Variant, gdal_variant, read_tifffile, sample_data, tifffile_variant
+from tests.variants import (
+    Variant,
+    assert_pyramid_tree,
+    gdal_variant,
+    read_tifffile,
+    sample_data,
+    tifffile_variant,
+    write_pyramid,
+)
 from virtual_tiff import UnsupportedTIFFError, VirtualTIFF, open_virtual_mfdataset
 from virtual_tiff.provenance import ATTRIBUTE
 from virtual_tiff.writers.kerchunk import to_kerchunk
@@ -182,15 +190,7 @@ def test_fill_value_attribute_becomes_the_v2_fill_value(dtype, fill, as_attribut
 
 @pytest.mark.parametrize("format", FORMATS)
 def test_nested_datatree_round_trips_as_groups(format, tmp_path, registry):
-    import tifffile
-
-    path = tmp_path / "pyramid.tif"
-    level0 = sample_data("uint16", 1, 128, 160)[0]
-    with tifffile.TiffWriter(path) as tif:
-        tif.write(level0, tile=(32, 32), compression="zlib", predictor=2, subifds=2)
-        tif.write(level0[::2, ::2], tile=(32, 32), compression="zlib", subfiletype=1)
-        tif.write(level0[::4, ::4], tile=(32, 32), compression="zlib", subfiletype=1)
-        tif.write(level0[:64, :80] + 1, tile=(32, 32), compression="zstd")
+    path = write_pyramid(tmp_path / "pyramid.tif")
     vdt = virtualizarr.open_virtual_datatree(
         file_url(path), registry=registry, parser=VirtualTIFF(ifd=None, ifd_layout="nested")
     )
@@ -199,13 +199,7 @@ def test_nested_datatree_round_trips_as_groups(format, tmp_path, registry):
     to_kerchunk(vdt, out, format=format)
 
     tree = xr.open_datatree(open_refs(out, format), engine="zarr", zarr_format=2, consolidated=False)
-    with tifffile.TiffFile(path) as tif:
-        levels = [tif.pages[0].asarray(), *(sub.asarray() for sub in tif.pages[0].pages)]
-        second = tif.pages[1].asarray()
-    np.testing.assert_array_equal(tree["0"]["data"].values, levels[0])
-    np.testing.assert_array_equal(tree["0/0"]["data"].values, levels[1])
-    np.testing.assert_array_equal(tree["0/1"]["data"].values, levels[2])
-    np.testing.assert_array_equal(tree["1"]["data"].values, second)
+    assert_pyramid_tree(tree, path)
     assert ATTRIBUTE in tree.attrs
 
 

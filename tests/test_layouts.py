@@ -13,7 +13,7 @@ import zarr
 from virtualizarr.manifests import ManifestArray
 
 from tests.conftest import file_url
-from tests.variants import read_tifffile, sample_data
+from tests.variants import assert_pyramid_tree, read_tifffile, sample_data, write_pyramid
 from virtual_tiff import VirtualTIFF, VirtualTIFFError
 
 
@@ -28,13 +28,7 @@ def pyramid(request, tmp_path):
 
     import tifffile
 
-    path = tmp_path / "pyramid.tif"
-    level0 = sample_data("uint16", 1, 128, 160)[0]
-    with tifffile.TiffWriter(path, bigtiff=request.param == "IFD8") as tif:
-        tif.write(level0, tile=(32, 32), compression="zlib", predictor=2, subifds=2)
-        tif.write(level0[::2, ::2], tile=(32, 32), compression="zlib", subfiletype=1)
-        tif.write(level0[::4, ::4], tile=(32, 32), compression="zlib", subfiletype=1)
-        tif.write(level0[:64, :80] + 1, tile=(32, 32), compression="zstd")
+    path = write_pyramid(tmp_path / "pyramid.tif", bigtiff=request.param == "IFD8")
     with tifffile.TiffFile(path) as tif:
         entry = tif.pages[0].tags["SubIFDs"]
         assert entry.dtype == {"IFD": 13, "LONG": 13, "IFD8": 18}[request.param]
@@ -80,19 +74,11 @@ def test_flat_layout_of_every_ifd_opens_in_xarray(pyramid, registry):
 
 
 def test_nested_layout_is_a_datatree_with_subifds(pyramid, registry):
-    import tifffile
-
     store = VirtualTIFF(ifd=None, ifd_layout="nested")(url=file_url(pyramid), registry=registry)
     tree = xr.open_datatree(store, engine="zarr", zarr_format=3, consolidated=False)
     assert set(tree.children) == {"0", "1"}
     assert set(tree["0"].children) == {"0", "1"}
-    with tifffile.TiffFile(pyramid) as tif:
-        levels = [tif.pages[0].asarray(), *(sub.asarray() for sub in tif.pages[0].pages)]
-        second = tif.pages[1].asarray()
-    np.testing.assert_array_equal(tree["0"]["data"].values, levels[0])
-    np.testing.assert_array_equal(tree["0/0"]["data"].values, levels[1])
-    np.testing.assert_array_equal(tree["0/1"]["data"].values, levels[2])
-    np.testing.assert_array_equal(tree["1"]["data"].values, second)
+    assert_pyramid_tree(tree, pyramid)
 
 
 def test_open_virtual_datatree(pyramid, registry):
