@@ -92,8 +92,9 @@ class _Walk:
         label = "/".join(map(str, path))
         return cls(message, url=self.reader.url, ifd=label, tag=None if tag is None else Tag.label(tag))
 
-    async def chain(self, first: int, stop: StopWalk | None) -> list[RawIFD]:
-        """The main chain of IFDs linked from ``first``, until ``stop`` says enough."""
+    async def chain(self, first: int, stop: StopWalk | None) -> tuple[list[RawIFD], list[IFD]]:
+        """The main chain of IFDs linked from ``first``, until ``stop`` says enough, with the
+        typed view of each (inline values only) that ``stop`` decides on."""
         out: list[RawIFD] = []
         light: list[IFD] = []
         offset = first
@@ -106,7 +107,7 @@ class _Walk:
             if stop is not None and stop(light):
                 break
             offset = raw.next_offset
-        return out
+        return out, light
 
     async def one(self, offset: int, path: tuple[int, ...], depth: int) -> RawIFD:
         h = self.header
@@ -190,10 +191,9 @@ async def read_tiff(
     head = await reader.open()
     header = parse_header(head[:16], url=reader.url)
     walk = _Walk(reader, header, limits)
-    raws = await walk.chain(header.first_ifd_offset, stop)
+    raws, light = await walk.chain(header.first_ifd_offset, stop)
     if not raws:
         raise MalformedTIFFError("the header points to no IFD (offset 0)", url=reader.url)
-    light = [_build(raw, reader.url, header.byteorder, {}) for raw in raws]
     wanted = None if choose is None else set(choose(list(flatten_ifds(light))))
     chosen = [raw for raw in _flatten(raws) if wanted is None or raw.path in wanted]
     out_of_line = [e for raw in chosen for e in raw.entries.values() if e.offset is not None]
