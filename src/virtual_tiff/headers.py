@@ -25,7 +25,7 @@ import asyncio
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import xarray as xr
@@ -33,24 +33,15 @@ from obspec_utils.registry import ObjectStoreRegistry
 from virtualizarr.manifests import ChunkManifest, ManifestArray, ManifestGroup
 from zarr.core.sync import sync
 
-from virtual_tiff.arrays.dtypes import sample_type
-from virtual_tiff.arrays.grid import grid_of, manifest_of
 from virtual_tiff.errors import VirtualTIFFError
-from virtual_tiff.images import MASK_VARIABLE
-from virtual_tiff.levels import mask_of
 from virtual_tiff.parser import VirtualTIFF
 from virtual_tiff.provenance import ATTRIBUTE
+from virtual_tiff.signatures import own_manifests, signature
 from virtual_tiff.source import ObjectInfo
-from virtual_tiff.tiff.ifd import IFD
-from virtual_tiff.tiff.reader import TIFFFile, flatten_ifds
-from virtual_tiff.tiff.tags import Tag
+from virtual_tiff.tiff.reader import TIFFFile
 
 OnError = Literal["raise", "skip"]
 Progress = Callable[[int, int], None]
-
-#: The only tags in which files of one producer differ; everything else decides the arrays.
-_PER_FILE_TAGS = frozenset({Tag.TileOffsets, Tag.TileByteCounts, Tag.StripOffsets, Tag.StripByteCounts})
-
 
 @dataclass(frozen=True, eq=False)
 class Template:
@@ -88,33 +79,6 @@ class Batch:
 
     images: list[VirtualImage | None]
     failures: dict[str, VirtualTIFFError]
-
-
-def _hashable(value: Any) -> Any:
-    if isinstance(value, np.ndarray):
-        return (value.dtype.str, value.shape, value.tobytes())
-    return value
-
-
-def signature(tiff: TIFFFile) -> tuple:
-    """Every tag value of every IFD read, except where the chunks lie: equal signatures, equal arrays."""
-    return tuple(
-        (ifd.path, tuple((tag, _hashable(v)) for tag, v in sorted(ifd.tags.items()) if tag not in _PER_FILE_TAGS))
-        for ifd in flatten_ifds(tiff.ifds)
-    )
-
-
-def _manifest(ifd: IFD, size: int) -> ChunkManifest:
-    return manifest_of(ifd, grid_of(ifd), sample_type(ifd), ifd.compression, size)
-
-
-def own_manifests(tiff: TIFFFile, index: int) -> dict[str, ChunkManifest]:
-    """The chunk manifests of IFD ``index`` (array ``"index"``) and its mask, as ``layouts.single`` lays them out."""
-    out = {str(index): _manifest(tiff.ifds[index], tiff.reader.size)}
-    mask = mask_of(index, tiff.ifds)
-    if mask is not None:
-        out[MASK_VARIABLE] = _manifest(mask, tiff.reader.size)
-    return out
 
 
 def template_of(tiff: TIFFFile, parser: VirtualTIFF) -> Template:

@@ -13,12 +13,16 @@ from zarr.core.sync import sync
 from virtual_tiff import layouts
 from virtual_tiff.errors import VirtualTIFFError
 from virtual_tiff.levels import mask_of, walk_until_mask_of
+from virtual_tiff.signatures import SingleImageBuilds
 from virtual_tiff.source import ObjectReader
 from virtual_tiff.store import TIFFManifestStore
 from virtual_tiff.tiff.ifd import IFD
 from virtual_tiff.tiff.reader import Limits, TIFFFile, read_tiff
 
 IFDLayout = Literal["flat", "nested"]
+
+#: ``ifd=k`` builds shared by files with one header signature (see :mod:`virtual_tiff.signatures`).
+_SINGLE_BUILDS = SingleImageBuilds()
 
 
 @dataclass(frozen=True)
@@ -73,7 +77,7 @@ class VirtualTIFF:
 
     def group(self, tiff: TIFFFile) -> ManifestGroup:
         if self.ifd is not None:
-            return layouts.single(tiff, self.ifd)
+            return _SINGLE_BUILDS.group(tiff, self.ifd, layouts.single)
         if self.ifd_layout == "nested":
             return layouts.nested(tiff)
         return layouts.flat(tiff)
