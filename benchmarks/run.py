@@ -23,24 +23,22 @@ from benchmarks import data
 from benchmarks.server import S3Server
 
 HERE = Path(__file__).parent
-PEERS = ["rasterio", "tifffile", "async-geotiff", "stackstac", "odc-stac", "rioxarray", "virtualizarr"]
+PEERS = ["rasterio", "tifffile", "async-geotiff", "stackstac", "odc-stac", "rioxarray", "virtualizarr", "imagecodecs"]
 CASES: dict[str, tuple[str, list[str]]] = {
     "header": ("header of the 16384² tiled GTiff (overviews appended)",
-               ["rasterio", "tifffile", "async-geotiff", "vt-plain", "vt-all-ifds"]),
+               ["rasterio", "tifffile", "async-geotiff", "vt", "vt-all-ifds"]),
     "full-cog": ("one full 2048² COG (16 tiles of 512²)",
-                 ["rasterio", "tifffile", "async-geotiff", "vt-plain", "vt-coalesced", "vt-coalesced-c64",
-                  "vt-fast"]),
+                 ["rasterio", "tifffile", "async-geotiff", "vt-plain", "vt-batched", "vt"]),
     "striped-window": ("512x1024 window of the 8192² striped GTiff (1 row/strip)",
-                       ["rasterio", "tifffile", "async-geotiff", "vt-plain", "vt-coalesced", "vt-coalesced-c64",
-                        "vt-fast"]),
+                       ["rasterio", "tifffile", "async-geotiff", "vt-plain", "vt-batched", "vt"]),
     "stack-aligned": ("512² tile-aligned window from each of 64 COGs (build + read)",
-                      ["rasterio", "tifffile", "async-geotiff", "stackstac", "odc-stac", "vt-plain", "vt-coalesced"]),
+                      ["rasterio", "tifffile", "async-geotiff", "stackstac", "odc-stac", "vt-plain", "vt"]),
     "stack-unaligned": ("unaligned 512² window (2x2 tiles) from each of 64 COGs (build + read)",
-                        ["rasterio", "tifffile", "async-geotiff", "stackstac", "odc-stac", "vt-plain", "vt-coalesced"]),
+                        ["rasterio", "tifffile", "async-geotiff", "stackstac", "odc-stac", "vt-plain", "vt"]),
     "build-stack": ("build a lazy 64-COG time stack, no pixels read (issue 6)",
                     ["vt-mfdataset", "vt-stac", "virtualizarr", "rioxarray", "stackstac"]),
-    "decode": ("decode one local 2048² Deflate+predictor-2 COG (no network)",
-               ["rasterio", "tifffile", "vt-coalesced", "vt-fast"]),
+    "decode": ("decode one local 2048² Deflate+predictor-2 COG (no network; median of 15 warm reads)",
+               ["rasterio", "tifffile", "imagecodecs", "vt-plain", "vt"]),
 }
 TIMEOUT = 180  # seconds for one process
 
@@ -68,7 +66,7 @@ def summarise(runs: list[dict]) -> dict:
     if not ok:
         return {"error": runs[0]["error"]}
     out = {"seconds": statistics.median(r["seconds"] for r in ok), "checksum": ok[0]["checksum"], "n": len(ok)}
-    for k in ("gets", "bytes", "peak_in_flight", "open_seconds", "read_seconds"):
+    for k in ("gets", "bytes", "peak_in_flight", "first_seconds"):
         if k in ok[0]:
             out[k] = statistics.median(r[k] for r in ok)
     return out
@@ -98,8 +96,7 @@ def table(results: dict, latencies: list[float]) -> str:
                 gets = f"{r['gets']:.0f}" if "gets" in r else ""
                 peak = f"{r['peak_in_flight']:.0f}" if "peak_in_flight" in r else ""
                 ratio = f"{r['seconds'] / best:.2f}" if best else ""
-                split = (f" (open {r['open_seconds'] * 1000:.0f} + read {r['read_seconds'] * 1000:.0f})"
-                         if "read_seconds" in r else "")
+                split = f" (first: {r['first_seconds'] * 1000:.0f})" if "first_seconds" in r else ""
                 lines.append(f"| {tool} | {r['seconds'] * 1000:.0f}{split} | {gets} | {mb} | {peak} | {ratio} |")
     return "\n".join(lines) + "\n"
 

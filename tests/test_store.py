@@ -307,70 +307,94 @@ def write_tiff(path, size, **options):
     return data
 
 
-def test_full_cog_costs_at_most_three_gets(s3, tmp_path):
+ZARR_PIPELINE = {"codec_pipeline.path": "zarr.core.codec_pipeline.BatchedCodecPipeline"}
+
+
+def test_full_cog_costs_one_get(s3, tmp_path):
+    """What ``xr.open_zarr`` gets with no settings: our pipeline plans the 16 tiles as one request."""
     from tests.variants import read_rasterio
 
     path = tmp_path / "full.tif"
-    written = write_tiff(path, 1024, driver="COG", blocksize=256, compress="DEFLATE")
+    written = write_tiff(path, 1024, driver="COG", blocksize=256, compress="DEFLATE", predictor=2)
     url = s3.upload(path, "store-full-cog.tif")
-    built = VirtualTIFF(ifd=0)(url, s3.registry())
-    assert isinstance(built, TIFFManifestStore)  # what the parser returns
-    assert built._group.arrays["0"].manifest.shape_chunk_grid == (4, 4)
-    # A generous batch window: merging must not depend on how busy the test machine is.
-    store = TIFFManifestStore.from_store(built, CoalesceOptions(batch_window=0.05, batch_max_wait=0.25))
+    store = VirtualTIFF(ifd=0)(url, s3.registry())
+    assert isinstance(store, TIFFManifestStore)  # what the parser returns
+    assert store._group.arrays["0"].manifest.shape_chunk_grid == (4, 4)
     s3.log.clear()
-    # chunks=None: zarr itself reads the 16 chunks, 10 at a time (async.concurrency), and they merge.
-    # (Through dask each chunk is its own task: only as many gets as dask threads are ever concurrent.)
     values = xr.open_zarr(store, zarr_format=3, consolidated=False, chunks=None)["0"].values
-    assert s3.log.count("GET", "store-full-cog.tif") <= 3
+    assert s3.log.count("GET", "store-full-cog.tif") == 1
     np.testing.assert_array_equal(values, read_rasterio(path))
     np.testing.assert_array_equal(values, written)
-    # VirtualiZarr's plain ManifestStore pays one GET per tile
+    # VirtualiZarr's plain ManifestStore under zarr's own pipeline pays one GET per tile
     s3.log.clear()
-    plain = ManifestStore(store._group, registry=store._registry)
-    xr.open_zarr(plain, zarr_format=3, consolidated=False, chunks=None)["0"].values
+    with zarr.config.set(ZARR_PIPELINE):
+        plain = ManifestStore(store._group, registry=store._registry)
+        xr.open_zarr(plain, zarr_format=3, consolidated=False, chunks=None)["0"].values
     assert s3.log.count("GET", "store-full-cog.tif") == 16
 
 
-def test_fast_read_config_reads_a_full_cog_in_one_get(s3, tmp_path):
-    """Concurrency above the tile count puts every tile in one batch; the fused pipeline decodes the same pixels."""
+def test_reads_merge_under_zarrs_own_pipeline_too(s3, tmp_path):
+    """With zarr's pipeline (a user's choice) chunk reads arrive one by one and merge in the batch window."""
     from tests.variants import read_rasterio
 
-    path = tmp_path / "fast.tif"
-    write_tiff(path, 1024, driver="COG", blocksize=256, compress="DEFLATE", predictor=2)
-    url = s3.upload(path, "store-fast-cog.tif")
-    store = VirtualTIFF(ifd=0)(url, s3.registry())
+    path = tmp_path / "batched.tif"
+    write_tiff(path, 1024, driver="COG", blocksize=256, compress="DEFLATE")
+    url = s3.upload(path, "store-batched-cog.tif")
+    # A generous batch window: merging must not depend on how busy the test machine is.
+    store = TIFFManifestStore.from_store(VirtualTIFF(ifd=0)(url, s3.registry()),
+                                         CoalesceOptions(batch_window=0.05, batch_max_wait=0.25))
     s3.log.clear()
-    with zarr.config.set(fast_read_config()):
+    with zarr.config.set(ZARR_PIPELINE):  # 16 chunk reads, 10 pending at a time (async.concurrency)
         values = xr.open_zarr(store, zarr_format=3, consolidated=False, chunks=None)["0"].values
-    assert s3.log.count("GET", "store-fast-cog.tif") == 1
+    assert s3.log.count("GET", "store-batched-cog.tif") <= 3
+    np.testing.assert_array_equal(values, read_rasterio(path))
+    s3.log.clear()
+    with zarr.config.set({**ZARR_PIPELINE, "async.concurrency": 64}):  # every tile pending at once
+        values = xr.open_zarr(store, zarr_format=3, consolidated=False, chunks=None)["0"].values
+    assert s3.log.count("GET", "store-batched-cog.tif") == 1
+    np.testing.assert_array_equal(values, read_rasterio(path))
+
+
+def test_dask_reads_merge_in_the_batch_window(s3, tmp_path):
+    """xr.open_zarr's default (dask, one task per chunk): concurrent single-chunk reads still merge."""
+    import dask
+    from tests.variants import read_rasterio
+
+    path = tmp_path / "dask.tif"
+    write_tiff(path, 1024, driver="COG", blocksize=256, compress="DEFLATE")
+    url = s3.upload(path, "store-dask-cog.tif")
+    store = TIFFManifestStore.from_store(VirtualTIFF(ifd=0)(url, s3.registry()),
+                                         CoalesceOptions(batch_window=0.05, batch_max_wait=0.25))
+    s3.log.clear()
+    with dask.config.set(scheduler="threads", num_workers=16):
+        values = xr.open_zarr(store, zarr_format=3, consolidated=False)["0"].values
+    assert s3.log.count("GET", "store-dask-cog.tif") < 16
     np.testing.assert_array_equal(values, read_rasterio(path))
 
 
 def test_fast_read_config_settings():
-    assert fast_read_config(32, fused=False) == {"async.concurrency": 32}
-    assert fast_read_config()["codec_pipeline.path"] == "zarr.core.codec_pipeline.FusedCodecPipeline"
+    assert fast_read_config(32) == {"async.concurrency": 32, "codec_pipeline.path": "virtual_tiff.pipeline.TIFFCodecPipeline"}
     with pytest.raises(ValueError, match="concurrency"):
         fast_read_config(0)
 
 
-def test_striped_window_costs_few_gets(s3, tmp_path):
+def test_striped_window_costs_one_get(s3, tmp_path):
     from tests.variants import read_rasterio
 
     path = tmp_path / "striped.tif"
     write_tiff(path, 1024, driver="GTiff", blockysize=1, compress="DEFLATE")
     url = s3.upload(path, "store-striped.tif")
-    store = TIFFManifestStore.from_store(VirtualTIFF(ifd=0)(url, s3.registry()))
+    store = VirtualTIFF(ifd=0)(url, s3.registry())
     s3.log.clear()
-    with zarr.config.set({"async.concurrency": 256}):  # the 256 strips of the window in one batch
-        window = xr.open_zarr(store, zarr_format=3, consolidated=False, chunks=None)["0"][300:556, 100:900].values
-    assert s3.log.count("GET", "store-striped.tif") <= 2
+    window = xr.open_zarr(store, zarr_format=3, consolidated=False, chunks=None)["0"][300:556, 100:900].values
+    assert s3.log.count("GET", "store-striped.tif") == 1  # 256 adjacent strips
     np.testing.assert_array_equal(window, read_rasterio(path)[300:556, 100:900])
-    # with zarr's default concurrency (10) the batches are smaller: how small depends on how fast zarr
-    # refills its slots after decoding (about 26 GETs idle, 61 seen on a loaded machine), still far
-    # fewer GETs than the 256 strips
+    # zarr's own pipeline keeps async.concurrency (10) reads pending: batches are smaller; how small
+    # depends on how fast zarr refills its slots after decoding (about 26 GETs idle, 61 seen on a
+    # loaded machine), still far fewer GETs than the 256 strips
     s3.log.clear()
-    xr.open_zarr(store, zarr_format=3, consolidated=False, chunks=None)["0"][300:556].values
+    with zarr.config.set(ZARR_PIPELINE):
+        xr.open_zarr(store, zarr_format=3, consolidated=False, chunks=None)["0"][300:556].values
     assert s3.log.count("GET", "store-striped.tif") <= 128
 
 

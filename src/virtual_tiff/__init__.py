@@ -14,6 +14,7 @@ from virtual_tiff.errors import (
     VirtualTIFFError,
 )
 from virtual_tiff.parser import VirtualTIFF
+from virtual_tiff.pipeline import use_by_default
 from virtual_tiff.stac import open_stac
 from virtual_tiff.stack import open_virtual_mfdataset, open_virtual_mftree
 from virtual_tiff.store import CoalesceOptions, TIFFManifestStore, fast_read_config
@@ -22,6 +23,8 @@ from virtual_tiff.writers.kerchunk import to_kerchunk
 from virtual_tiff.tiff.reader import Limits
 
 __version__ = "0.1.0"
+
+use_by_default()
 
 __all__ = [
     "CoalesceOptions",

@@ -45,6 +45,9 @@ class ZeroPad(BytesBytesCodec):
         return {"name": NAME, "configuration": {"length": self.length}}
 
     async def _decode_single(self, chunk_bytes, chunk_spec):
+        return self._decode_sync(chunk_bytes, chunk_spec)
+
+    def _decode_sync(self, chunk_bytes, chunk_spec):
         data = chunk_bytes.as_numpy_array()
         if data.size >= self.length:
             return chunk_bytes

@@ -5,39 +5,22 @@ A COG's tiles lie a few bytes apart (GDAL writes them back to back), so reading 
 16 round trips where GDAL needs one or two. :class:`TIFFManifestStore` keeps ManifestStore's
 semantics and routes every chunk read through a :class:`RangeReader`:
 
-1. ``get`` resolves the key to ``(object store, path, start, end)`` exactly as ManifestStore does
-   (metadata documents, inlined chunks, missing chunks -> ``None``, registry resolution);
-2. the read joins a batch for that object, sent once no read joined it for ``batch_window``
-   seconds (default 1 ms; at most ``batch_max_wait``, 5 ms, after its first read). zarr starts up
-   to ``async.concurrency`` chunk reads together, and refills freed slots a little apart (after
-   decoding), so a batch collects them all;
-3. :func:`plan_ranges` merges the batch's ranges that overlap, touch or lie less than ``max_gap``
-   bytes apart (up to ``max_request_bytes`` per request);
-4. each merged range is one ``get_range_async``, at most ``max_concurrent_requests`` in flight, and
-   every waiting read gets its slice (or the request's error).
+a read that knows its whole selection (our codec pipeline, :mod:`virtual_tiff.pipeline`, zarr's
+default once ``virtual_tiff`` is imported) hands every chunk key to :meth:`read_chunks` at once;
+:func:`plan_ranges` merges the ranges of one object that overlap, touch or lie less than
+``max_gap`` bytes apart (up to ``max_request_bytes`` per request), and the merged requests go out
+together, at most ``max_concurrent_requests`` in flight. A full 16-tile COG is one GET, a window of
+512 adjacent strips one or two.
 
-zarr keeps at most ``async.concurrency`` (default 10) chunk reads in flight, so at most that many
-chunks can be merged at once: a 16-tile COG then costs two round trips instead of one. Raise it for
-large reads over high-latency stores; :func:`fast_read_config` also picks zarr's fused codec
-pipeline, which decodes on every core without one coroutine per codec step::
-
-    import zarr
-    from virtual_tiff.store import fast_read_config
-
-    with zarr.config.set(fast_read_config()):        # async.concurrency 64 + FusedCodecPipeline
-        ds = xr.open_zarr(store, zarr_format=3, consolidated=False, chunks=None)
-        ds.load()
-
-(or the ``ZARR_ASYNC__CONCURRENCY`` / ``ZARR_CODEC_PIPELINE__PATH`` environment variables before
-zarr is imported). These are zarr's process-wide settings, not the store's: zarr reads
-``async.concurrency`` when a read starts and picks the pipeline when an array is opened, and never
-asks the store. Our own bound is :attr:`CoalesceOptions.max_concurrent_requests` (merged requests
-in flight per event loop, default 64), so a high zarr concurrency cannot flood the object store.
-
-Only reads that are pending together can merge. Through dask (``xr.open_zarr``'s default when dask
-is installed) every zarr chunk is its own task, so only as many reads as dask has threads are ever
-pending: open with ``chunks=None``, or with dask chunks spanning many zarr chunks (e.g.
-``chunks={"y": 4096, "x": 4096}``), so that each task's zarr read merges its chunks.
+Reads that arrive one chunk at a time (``get``: dask's one-task-per-chunk reads, or another
+pipeline) resolve the key exactly as ManifestStore does (metadata documents, inlined chunks,
+missing chunks -> ``None``, registry resolution) and join a batch for that object, sent once no
+read joined it for ``batch_window`` seconds (default 1 ms; at most ``batch_max_wait``, 5 ms, after
+its first read); its ranges are merged the same way. Only reads pending together can merge, so
+there the number of requests depends on how many reads dask (its thread count) or zarr
+(``async.concurrency``, see :func:`fast_read_config`) keeps pending: open with ``chunks=None``, or
+with dask chunks spanning many zarr chunks (e.g. ``chunks={"y": 4096, "x": 4096}``), so that each
+task's read is planned whole.
 
 Why ``max_gap = 64 KiB``: a request to S3-like stores costs tens of milliseconds before its first
 byte, while 64 KiB more of the body costs about 0.5 ms at 1 Gbit/s; yet the gap is small enough that
@@ -50,7 +33,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlparse
@@ -121,28 +104,21 @@ def plan_ranges(
     return groups
 
 
-FUSED_PIPELINE = "zarr.core.codec_pipeline.FusedCodecPipeline"
+def fast_read_config(concurrency: int = 64) -> dict[str, object]:
+    """zarr settings for reading our stores through dask or zarr's own pipelines; for ``zarr.config.set``.
 
-
-def fast_read_config(concurrency: int = 64, *, fused: bool = True) -> dict[str, object]:
-    """zarr settings for fast reads of our stores; pass them to ``zarr.config.set``.
-
-    ``concurrency`` chunk reads may be pending at once, so one batch of the coalescing reader
-    covers a whole 16-tile COG (one round trip, not two at zarr's default 10); requests stay
-    bounded by :attr:`CoalesceOptions.max_concurrent_requests`. ``fused`` selects zarr's
-    ``FusedCodecPipeline``: each chunk is decoded as soon as its bytes arrive, by one synchronous
-    call on zarr's thread pool (all cores) instead of a coroutine per codec step; for a
-    16-tile Deflate + predictor-2 COG it cut the CPU time of a warm read by about 10% and its median
-    wall time by about a quarter on 2 cores; on hundreds of tiny chunks (one-row strips) its
-    per-chunk thread hand-off costs more than it saves: pass ``fused=False`` there
-    (benchmarks/README.md). It must be in effect when the array is opened.
+    Our pipeline (:mod:`virtual_tiff.pipeline`, zarr's default once ``virtual_tiff`` is imported)
+    plans a whole selection itself. ``concurrency`` matters where zarr still reads chunk by chunk
+    (dask tasks, or another pipeline the user chose): that many chunk reads may be pending at
+    once, so the batch window can merge them; requests stay bounded by
+    :attr:`CoalesceOptions.max_concurrent_requests`. The pipeline must be in effect when the
+    array is opened.
     """
+    from virtual_tiff.pipeline import PIPELINE
+
     if concurrency < 1:
         raise ValueError(f"concurrency must be >= 1, got {concurrency}")
-    settings: dict[str, object] = {"async.concurrency": concurrency}
-    if fused:
-        settings["codec_pipeline.path"] = FUSED_PIPELINE
-    return settings
+    return {"async.concurrency": concurrency, "codec_pipeline.path": PIPELINE}
 
 
 # --------------------------------------------------------------------------------------------
@@ -174,6 +150,18 @@ class CoalesceOptions:
             raise ValueError(f"invalid coalescing options: {self}")
         if self.max_concurrent_requests < 1:
             raise ValueError(f"max_concurrent_requests must be >= 1, got {self.max_concurrent_requests}")
+
+
+@dataclass(frozen=True)
+class RangeRequest:
+    """Bytes ``[start, end)`` of ``path`` in an obstore ``store``; ``etag``: the version they must come from."""
+
+    store: Any
+    path: str
+    start: int
+    end: int
+    url: str = ""
+    etag: str | None = None
 
 
 @dataclass
@@ -284,19 +272,78 @@ class RangeReader:
             state.tasks.add(task)
             task.add_done_callback(state.tasks.discard)
 
+    async def read_many(
+        self,
+        requests: Sequence[RangeRequest],
+        deliver: Callable[[list[tuple[int, memoryview]]], None],
+    ) -> None:
+        """Read every request now, merged per object; ``deliver`` each merged response's pieces.
+
+        The caller knows the whole selection, so nothing waits for a batch window: the ranges are
+        planned at once and sent concurrently (at most ``max_concurrent_requests`` in flight).
+        ``deliver`` gets ``(index into requests, bytes)`` pairs as each response completes, so
+        decoding can start before the last byte arrives. The first failure cancels the rest.
+        """
+        state = self._state(asyncio.get_running_loop())
+        by_object: dict[tuple[int, str, str | None], list[int]] = {}
+        for i, request in enumerate(requests):
+            by_object.setdefault((id(request.store), request.path, request.etag), []).append(i)
+        self.stats.reads += len(requests)
+        tasks = []
+        for indices in by_object.values():
+            first = requests[indices[0]]
+            ranges = [(requests[i].start, requests[i].end) for i in indices]
+            for group in plan_ranges(
+                ranges, max_gap=self.options.max_gap, max_request_bytes=self.options.max_request_bytes
+            ):
+                members = [(indices[m], ranges[m]) for m in group.members]
+                tasks.append(asyncio.ensure_future(self._read_group(state, first, group, members)))
+        try:
+            for done in asyncio.as_completed(tasks):
+                deliver(await done)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _read_group(
+        self, state: _LoopState, where: RangeRequest, group: RangeGroup, members: list[tuple[int, tuple[int, int]]]
+    ) -> list[tuple[int, memoryview]]:
+        view = await self._request(state, where, group.start, group.end)
+        return [(i, view[s - group.start : e - group.start]) for i, (s, e) in members]
+
+    async def _request(
+        self, state: _LoopState, where: RangeRequest | _Batch, start: int, end: int, wanted: Callable[[], bool] | None = None
+    ) -> memoryview | None:
+        """One ranged GET of ``[start, end)``, counted, bounded and length-checked (None: nobody wants it now)."""
+        url = where.url or where.path
+        async with state.semaphore:
+            if wanted is not None and not wanted():
+                return None
+            self._in_flight += 1
+            self.stats.peak_in_flight = max(self.stats.peak_in_flight, self._in_flight)
+            try:
+                with storage_errors(url, "reading chunks"):
+                    data = await _get_range(where, start, end)
+            finally:
+                self._in_flight -= 1
+        self.stats.requests += 1
+        self.stats.bytes += end - start
+        view = memoryview(data)
+        if len(view) != end - start:
+            # A response of the wrong length (a broken proxy, a short body the client took as
+            # whole): every slice of it could be other bytes, so nobody gets one.
+            raise SourceReadError(
+                f"reading chunks: asked for bytes [{start}, {end}) but got {len(view)} bytes", url=url
+            )
+        return view
+
     async def _fetch(self, state: _LoopState, batch: _Batch, group: RangeGroup) -> None:
         waiters = [batch.waiters[i] for i in group.members]
         try:
-            async with state.semaphore:
-                if all(w.done() for w in waiters):  # every reader gave up (cancelled) meanwhile
-                    return
-                self._in_flight += 1
-                self.stats.peak_in_flight = max(self.stats.peak_in_flight, self._in_flight)
-                try:
-                    with storage_errors(batch.url or batch.path, "reading chunks"):
-                        data = await _get_range(batch, group.start, group.end)
-                finally:
-                    self._in_flight -= 1
+            view = await self._request(
+                state, batch, group.start, group.end, wanted=lambda: not all(w.done() for w in waiters)
+            )
         except BaseException as error:  # noqa: BLE001 - delivered to every waiter, then re-raised if fatal
             for waiter in waiters:
                 if not waiter.done():
@@ -307,50 +354,24 @@ class RangeReader:
             if not isinstance(error, Exception):
                 raise
             return
-        self.stats.requests += 1
-        self.stats.bytes += group.end - group.start
-        view = memoryview(data)
-        if len(view) != group.end - group.start:
-            # A response of the wrong length (a broken proxy, a short body the client took as
-            # whole): every slice of it could be other bytes, so no waiter gets one.
-            wrong = SourceReadError(
-                f"reading chunks: asked for bytes [{group.start}, {group.end}) but got {len(view)} bytes",
-                url=batch.url or batch.path,
-            )
-            for waiter in waiters:
-                if not waiter.done():
-                    waiter.set_exception(wrong)
+        if view is None:  # every reader gave up (cancelled) meanwhile
             return
         for i, waiter in zip(group.members, waiters, strict=True):
-            if waiter.done():
-                continue
-            s, e = batch.ranges[i]
-            if (s, e) == (group.start, group.end):
-                waiter.set_result(data)
-            else:
+            if not waiter.done():
+                s, e = batch.ranges[i]
                 waiter.set_result(view[s - group.start : e - group.start])
 
 
-async def _get_range(batch: _Batch, start: int, end: int) -> Any:
-    if batch.etag is None:
-        return await batch.store.get_range_async(batch.path, start=start, end=end)
-    result = await batch.store.get_async(batch.path, options={"range": (start, end), "if_match": batch.etag})
+async def _get_range(where: RangeRequest | _Batch, start: int, end: int) -> Any:
+    if where.etag is None:
+        return await where.store.get_range_async(where.path, start=start, end=end)
+    result = await where.store.get_async(where.path, options={"range": (start, end), "if_match": where.etag})
     return await result.bytes_async()
 
 
 # --------------------------------------------------------------------------------------------
 # The store
 # --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _ChunkRead:
-    store: Any
-    path: str
-    start: int
-    end: int
-    url: str
-    etag: str | None
 
 
 class TIFFManifestStore(ManifestStore):
@@ -389,7 +410,7 @@ class TIFFManifestStore(ManifestStore):
 
     def _resolve(
         self, key: str, prototype: BufferPrototype, byte_range: ByteRequest | None
-    ) -> Buffer | _ChunkRead | None:
+    ) -> Buffer | RangeRequest | None:
         """What ``get`` answers without I/O, or the byte range it must read (ManifestStore's rules)."""
         node, suffix = _get_deepest_group_or_array(self._group, key)
         if suffix.endswith("zarr.json"):
@@ -426,10 +447,10 @@ class TIFFManifestStore(ManifestStore):
             prefix = ""
         path = path.lstrip("/").removeprefix(prefix).lstrip("/")
         r = _transform_byte_range(byte_range, chunk_start=offset, chunk_end_exclusive=offset + length)
-        return _ChunkRead(store, path, int(r.start), int(r.end), url, self._etags.get(url))
+        return RangeRequest(store, path, int(r.start), int(r.end), url, self._etags.get(url))
 
-    async def _read(self, found: Buffer | _ChunkRead | None, prototype: BufferPrototype) -> Buffer | None:
-        if not isinstance(found, _ChunkRead):
+    async def _read(self, found: Buffer | RangeRequest | None, prototype: BufferPrototype) -> Buffer | None:
+        if not isinstance(found, RangeRequest):
             return found
         data = await self.reader.read(
             found.store, found.path, found.start, found.end, url=found.url, etag=found.etag
@@ -441,6 +462,30 @@ class TIFFManifestStore(ManifestStore):
     ) -> Buffer | None:
         # docstring inherited
         return await self._read(self._resolve(key, prototype, byte_range), prototype)
+
+    async def read_chunks(
+        self,
+        keys: Sequence[str],
+        prototype: BufferPrototype,
+        deliver: Callable[[list[tuple[int, Buffer | None]]], None],
+    ) -> None:
+        """Read the chunks at ``keys`` together, as few merged requests as the options allow.
+
+        ``deliver`` gets ``(index into keys, bytes or None for a missing chunk)`` pairs: first the
+        chunks answered without I/O, then each merged response's chunks as it completes. This is
+        the entry point of :class:`~virtual_tiff.pipeline.TIFFCodecPipeline`, which knows a
+        read's whole selection.
+        """
+        found = [self._resolve(key, prototype, None) for key in keys]
+        reads = [i for i, item in enumerate(found) if isinstance(item, RangeRequest)]
+        ready = [(i, item) for i, item in enumerate(found) if not isinstance(item, RangeRequest)]
+        if ready:
+            deliver(ready)
+        requests = [found[i] for i in reads]
+        await self.reader.read_many(
+            requests,  # type: ignore[arg-type]
+            lambda pieces: deliver([(reads[j], prototype.buffer.from_bytes(view)) for j, view in pieces]),  # type: ignore[arg-type]
+        )
 
     async def get_partial_values(
         self, prototype: BufferPrototype, key_ranges: Iterable[tuple[str, ByteRequest | None]]
