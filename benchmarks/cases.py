@@ -181,10 +181,13 @@ async def ag_stack(store, window):
 #: ``vt-plain``: VirtualiZarr's ManifestStore and zarr's default pipeline (upstream behaviour: one
 #: GET per chunk). ``vt-batched``: our store under zarr's default pipeline (chunk reads merged
 #: within a batch window). ``vt``: our store and our pipeline, what ``import virtual_tiff`` gives.
+#: ``vt-dask``: the same through ``xr.open_zarr(store)`` with its default dask chunks (one task per
+#: tile, as many pending reads as dask has threads).
 VT_TOOLS = {
     "vt-plain": (False, "zarr.core.codec_pipeline.BatchedCodecPipeline"),
     "vt-batched": (True, "zarr.core.codec_pipeline.BatchedCodecPipeline"),
     "vt": (True, "virtual_tiff.pipeline.TIFFCodecPipeline"),
+    "vt-dask": (True, "virtual_tiff.pipeline.TIFFCodecPipeline"),
 }
 
 
@@ -196,8 +199,18 @@ def vt_store(url: str, reg, coalesced: bool, ifd=0):
     return TIFFManifestStore.from_store(ms) if coalesced else ManifestStore(ms._group, registry=ms._registry)
 
 
-def vt_read(store, key: str, coalesced: bool, window=None):
+def vt_read(store, key: str, coalesced: bool, window=None, dask=False):
     import zarr
+
+    if dask:
+        import xarray as xr
+
+        ds = xr.open_zarr(vt_store(f"s3://{BUCKET}/{key}", registry(store), coalesced), zarr_format=3,
+                          consolidated=False)
+        if window is None:
+            return ds["0"].values
+        r, c, h, w = window
+        return ds["0"][r : r + h, c : c + w].values
 
     z = zarr.open_array(vt_store(f"s3://{BUCKET}/{key}", registry(store), coalesced), path="0", mode="r",
                         zarr_format=3)
@@ -428,7 +441,7 @@ def run(case: str, tool: str):
 
             out = sync(ag_read(store, key, window))
         elif tool in VT_TOOLS:
-            out = vt_read(store, key, coalesced, window)
+            out = vt_read(store, key, coalesced, window, dask=tool == "vt-dask")
         else:
             raise KeyError(tool)
         return time.perf_counter() - t0, checksum(out)
@@ -482,6 +495,8 @@ def _warm_imports(tool: str) -> None:
         imagecodecs.DELTA, imagecodecs.DEFLATE  # noqa: B018 - imagecodecs imports these extensions on first use
     if tool == "async-geotiff":
         import async_geotiff  # noqa: F401
+    if tool == "vt-dask":
+        import dask.array  # noqa: F401
     if tool == "stackstac":
         import stackstac  # noqa: F401
     if tool in ("vt-mfdataset", "vt-stac", "virtualizarr", "rioxarray", "stackstac"):

@@ -28,9 +28,9 @@ CASES: dict[str, tuple[str, list[str]]] = {
     "header": ("header of the 16384² tiled GTiff (overviews appended)",
                ["rasterio", "tifffile", "async-geotiff", "vt", "vt-all-ifds"]),
     "full-cog": ("one full 2048² COG (16 tiles of 512²)",
-                 ["rasterio", "tifffile", "async-geotiff", "vt-plain", "vt-batched", "vt"]),
+                 ["rasterio", "tifffile", "async-geotiff", "vt-plain", "vt-batched", "vt", "vt-dask"]),
     "striped-window": ("512x1024 window of the 8192² striped GTiff (1 row/strip)",
-                       ["rasterio", "tifffile", "async-geotiff", "vt-plain", "vt-batched", "vt"]),
+                       ["rasterio", "tifffile", "async-geotiff", "vt-plain", "vt-batched", "vt", "vt-dask"]),
     "stack-aligned": ("512² tile-aligned window from each of 64 COGs (build + read)",
                       ["rasterio", "tifffile", "async-geotiff", "stackstac", "odc-stac", "vt-plain", "vt"]),
     "stack-unaligned": ("unaligned 512² window (2x2 tiles) from each of 64 COGs (build + read)",
@@ -41,6 +41,18 @@ CASES: dict[str, tuple[str, list[str]]] = {
                ["rasterio", "tifffile", "imagecodecs", "vt-plain", "vt"]),
 }
 TIMEOUT = 180  # seconds for one process
+
+#: Issue 7's targets at 30 ms: (case, what, peer to compare with or None, time factor, most GETs, most MB).
+#: The decode target is absolute (14 ms), so its factor is None and its bound is in ``DECODE_TARGET``.
+TARGETS = [
+    ("header", "<= 3 GETs, <= 0.5 MB", None, None, 3, 0.5),
+    ("full-cog", "<= 3 GETs, <= async-geotiff time", "async-geotiff", 1.0, 3, None),
+    ("striped-window", "<= 5 GETs, <= rasterio time", "rasterio", 1.0, 5, None),
+    ("stack-aligned", "<= async-geotiff time", "async-geotiff", 1.0, None, None),
+    ("stack-unaligned", "<= 0.8 x async-geotiff time", "async-geotiff", 0.8, None, None),
+    ("decode", "<= 14 ms", None, None, None, None),
+]
+DECODE_TARGET = 0.014
 
 
 def run_one(case: str, tool: str, server: S3Server | None) -> dict:
@@ -101,6 +113,37 @@ def table(results: dict, latencies: list[float]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def targets(results: dict) -> str:
+    """Issue 7's targets against virtual-tiff's ``vt`` cells at 30 ms (decode: no network)."""
+    lines = ["\n**Issue 7 targets** (30 ms latency; `vt` = what `import virtual_tiff` gives)\n",
+             "| work | target | virtual-tiff | peer | met |", "|---|---|---|---|:-:|"]
+    for case, what, peer, factor, max_gets, max_mb in TARGETS:
+        rows = results.get(f"{case}@{0.0 if case == 'decode' else 0.03}", {})
+        vt = rows.get("vt", {})
+        if "seconds" not in vt:
+            lines.append(f"| {CASES[case][0]} | {what} | not run | | |")
+            continue
+        ok = True
+        cell = f"{vt['seconds'] * 1000:.0f} ms" + (f", {vt['gets']:.0f} GETs" if "gets" in vt else "")
+        if max_mb is not None:
+            cell += f", {vt['bytes'] / 1e6:.2f} MB"
+            ok &= vt["bytes"] / 1e6 <= max_mb
+        if max_gets is not None:
+            ok &= vt["gets"] <= max_gets
+        if case == "decode":
+            ok &= vt["seconds"] <= DECODE_TARGET
+        other = ""
+        if peer is not None:
+            theirs = rows.get(peer, {})
+            if "seconds" in theirs:
+                other = f"{peer} {theirs['seconds'] * 1000:.0f} ms ({vt['seconds'] / theirs['seconds']:.2f}x)"
+                ok &= vt["seconds"] <= factor * theirs["seconds"]
+            else:
+                other, ok = f"{peer}: not run", False
+        lines.append(f"| {CASES[case][0]} | {what} | {cell} | {other} | {'yes' if ok else 'no'} |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeats", type=int, default=3)
@@ -136,7 +179,7 @@ def main(argv: list[str] | None = None) -> None:
     (HERE / "results").mkdir(exist_ok=True)
     (HERE / "results" / "latest.json").write_text(json.dumps(results, indent=1))
     lats = sorted({float(k.split("@")[1]) for k in results if not k.startswith("decode@")} | set(args.latency))
-    text = table(results, lats)
+    text = targets(results) + table(results, lats)
     machine = (f"{platform.platform()}, Python {platform.python_version()}, {os.cpu_count()} CPUs; "
                f"server and clients on 127.0.0.1; {args.repeats} fresh processes per cell, median; "
                f"total {time.perf_counter() - started:.0f} s"

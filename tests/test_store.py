@@ -333,17 +333,21 @@ def test_full_cog_costs_one_get(s3, tmp_path):
     assert s3.log.count("GET", "store-full-cog.tif") == 16
 
 
+def patient_cog_store(s3, tmp_path, key):
+    """A 16-tile COG on S3 behind a generous batch window: merging must not depend on how busy the machine is."""
+    path = tmp_path / key
+    write_tiff(path, 1024, driver="COG", blocksize=256, compress="DEFLATE")
+    store = TIFFManifestStore.from_store(VirtualTIFF(ifd=0)(s3.upload(path, key), s3.registry()),
+                                         CoalesceOptions(batch_window=0.05, batch_max_wait=0.25))
+    s3.log.clear()
+    return path, store
+
+
 def test_reads_merge_under_zarrs_own_pipeline_too(s3, tmp_path):
     """With zarr's pipeline (a user's choice) chunk reads arrive one by one and merge in the batch window."""
     from tests.variants import read_rasterio
 
-    path = tmp_path / "batched.tif"
-    write_tiff(path, 1024, driver="COG", blocksize=256, compress="DEFLATE")
-    url = s3.upload(path, "store-batched-cog.tif")
-    # A generous batch window: merging must not depend on how busy the test machine is.
-    store = TIFFManifestStore.from_store(VirtualTIFF(ifd=0)(url, s3.registry()),
-                                         CoalesceOptions(batch_window=0.05, batch_max_wait=0.25))
-    s3.log.clear()
+    path, store = patient_cog_store(s3, tmp_path, "store-batched-cog.tif")
     with zarr.config.set(ZARR_PIPELINE):  # 16 chunk reads, 10 pending at a time (async.concurrency)
         values = xr.open_zarr(store, zarr_format=3, consolidated=False, chunks=None)["0"].values
     assert s3.log.count("GET", "store-batched-cog.tif") <= 3
@@ -360,12 +364,7 @@ def test_dask_reads_merge_in_the_batch_window(s3, tmp_path):
     import dask
     from tests.variants import read_rasterio
 
-    path = tmp_path / "dask.tif"
-    write_tiff(path, 1024, driver="COG", blocksize=256, compress="DEFLATE")
-    url = s3.upload(path, "store-dask-cog.tif")
-    store = TIFFManifestStore.from_store(VirtualTIFF(ifd=0)(url, s3.registry()),
-                                         CoalesceOptions(batch_window=0.05, batch_max_wait=0.25))
-    s3.log.clear()
+    path, store = patient_cog_store(s3, tmp_path, "store-dask-cog.tif")
     with dask.config.set(scheduler="threads", num_workers=16):
         values = xr.open_zarr(store, zarr_format=3, consolidated=False)["0"].values
     assert s3.log.count("GET", "store-dask-cog.tif") < 16

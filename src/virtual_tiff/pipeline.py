@@ -138,7 +138,7 @@ class TIFFCodecPipeline(BatchedCodecPipeline):
     ) -> tuple[GetResult, ...]:
         batch = list(batch_info)
         store = _planned_store(batch)
-        if store is None:
+        if store is None or self.supports_partial_decode:  # sharding reads its own inner ranges
             return await super().read(batch, out, drop_axes)
         decoder = ChunkDecoder.for_pipeline(self)
         results: list[GetResult | None] = [None] * len(batch)
@@ -193,8 +193,11 @@ def _planned_store(batch: list[ReadItem]) -> Any | None:
     return store
 
 
+_CPUS = os.cpu_count() or 1
+
+
 def _workers() -> int:
-    return int(config.get("threading.max_workers", None) or os.cpu_count() or 1)
+    return int(config.get("threading.max_workers", None) or _CPUS)
 
 
 def _split[T](items: Sequence[T], parts: int) -> list[Sequence[T]]:

@@ -49,7 +49,16 @@ from virtual_tiff.provenance import read_sources
 from virtual_tiff.errors import SourceReadError, VirtualTIFFError
 from virtual_tiff.source import storage_errors
 
-__all__ = ["CoalesceOptions", "RangeGroup", "RangeReader", "TIFFManifestStore", "fast_read_config", "plan_ranges"]
+__all__ = [
+    "CoalesceOptions",
+    "RangeGroup",
+    "RangeReader",
+    "RangeRequest",
+    "SourceObject",
+    "TIFFManifestStore",
+    "fast_read_config",
+    "plan_ranges",
+]
 
 KiB = 1024
 MiB = 1024 * KiB
@@ -153,25 +162,34 @@ class CoalesceOptions:
 
 
 @dataclass(frozen=True)
-class RangeRequest:
-    """Bytes ``[start, end)`` of ``path`` in an obstore ``store``; ``etag``: the version they must come from."""
+class SourceObject:
+    """``path`` in an obstore ``store`` (``url`` names it in errors); ``etag``: the version reads must come from."""
 
     store: Any
     path: str
-    start: int
-    end: int
     url: str = ""
     etag: str | None = None
+
+    @property
+    def key(self) -> tuple[int, str, str | None]:
+        """Reads with equal keys may share a request."""
+        return (id(self.store), self.path, self.etag)
+
+
+@dataclass(frozen=True)
+class RangeRequest:
+    """Bytes ``[start, end)`` of ``source``."""
+
+    source: SourceObject
+    start: int
+    end: int
 
 
 @dataclass
 class _Batch:
-    store: Any
-    path: str
+    source: SourceObject
     opened: float
     last: float
-    url: str = ""
-    etag: str | None = None
     ranges: list[tuple[int, int]] = field(default_factory=list)
     waiters: list[asyncio.Future] = field(default_factory=list)
 
@@ -233,11 +251,12 @@ class RangeReader:
             return b""
         loop = asyncio.get_running_loop()
         state = self._state(loop)
-        key = (id(store), path)
+        source = SourceObject(store, path, url, etag)
+        key = source.key
         now = loop.time()
         batch = state.batches.get(key)
         if batch is None:
-            batch = state.batches[key] = _Batch(store, path, opened=now, last=now, url=url, etag=etag)
+            batch = state.batches[key] = _Batch(source, opened=now, last=now)
             self._schedule(loop, state, key, batch)
         batch.last = now
         waiter = loop.create_future()
@@ -246,14 +265,14 @@ class RangeReader:
         self.stats.reads += 1
         return await waiter
 
-    def _schedule(self, loop: asyncio.AbstractEventLoop, state: _LoopState, key: tuple[int, str], batch: _Batch) -> None:
+    def _schedule(self, loop: asyncio.AbstractEventLoop, state: _LoopState, key: tuple, batch: _Batch) -> None:
         if self.options.batch_window > 0:
             when = min(batch.last + self.options.batch_window, batch.opened + self.options.batch_max_wait)
             loop.call_at(when, self._tick, loop, state, key, batch, 0)
         else:
             loop.call_soon(self._tick, loop, state, key, batch, len(batch.ranges))
 
-    def _tick(self, loop: asyncio.AbstractEventLoop, state: _LoopState, key: tuple[int, str], batch: _Batch, seen: int) -> None:
+    def _tick(self, loop: asyncio.AbstractEventLoop, state: _LoopState, key: tuple, batch: _Batch, seen: int) -> None:
         """Send the batch once it stopped growing (idle window / quiet turn) or waited long enough."""
         if state.batches.get(key) is not batch:
             return
@@ -285,19 +304,19 @@ class RangeReader:
         decoding can start before the last byte arrives. The first failure cancels the rest.
         """
         state = self._state(asyncio.get_running_loop())
-        by_object: dict[tuple[int, str, str | None], list[int]] = {}
+        by_object: dict[tuple, list[int]] = {}
         for i, request in enumerate(requests):
-            by_object.setdefault((id(request.store), request.path, request.etag), []).append(i)
+            by_object.setdefault(request.source.key, []).append(i)
         self.stats.reads += len(requests)
         tasks = []
         for indices in by_object.values():
-            first = requests[indices[0]]
+            source = requests[indices[0]].source
             ranges = [(requests[i].start, requests[i].end) for i in indices]
             for group in plan_ranges(
                 ranges, max_gap=self.options.max_gap, max_request_bytes=self.options.max_request_bytes
             ):
                 members = [(indices[m], ranges[m]) for m in group.members]
-                tasks.append(asyncio.ensure_future(self._read_group(state, first, group, members)))
+                tasks.append(asyncio.ensure_future(self._read_group(state, source, group, members)))
         try:
             for done in asyncio.as_completed(tasks):
                 deliver(await done)
@@ -307,16 +326,16 @@ class RangeReader:
             await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _read_group(
-        self, state: _LoopState, where: RangeRequest, group: RangeGroup, members: list[tuple[int, tuple[int, int]]]
+        self, state: _LoopState, source: SourceObject, group: RangeGroup, members: list[tuple[int, tuple[int, int]]]
     ) -> list[tuple[int, memoryview]]:
-        view = await self._request(state, where, group.start, group.end)
+        view = await self._request(state, source, group.start, group.end)
         return [(i, view[s - group.start : e - group.start]) for i, (s, e) in members]
 
     async def _request(
-        self, state: _LoopState, where: RangeRequest | _Batch, start: int, end: int, wanted: Callable[[], bool] | None = None
+        self, state: _LoopState, source: SourceObject, start: int, end: int, wanted: Callable[[], bool] | None = None
     ) -> memoryview | None:
         """One ranged GET of ``[start, end)``, counted, bounded and length-checked (None: nobody wants it now)."""
-        url = where.url or where.path
+        url = source.url or source.path
         async with state.semaphore:
             if wanted is not None and not wanted():
                 return None
@@ -324,7 +343,7 @@ class RangeReader:
             self.stats.peak_in_flight = max(self.stats.peak_in_flight, self._in_flight)
             try:
                 with storage_errors(url, "reading chunks"):
-                    data = await _get_range(where, start, end)
+                    data = await _get_range(source, start, end)
             finally:
                 self._in_flight -= 1
         self.stats.requests += 1
@@ -342,7 +361,7 @@ class RangeReader:
         waiters = [batch.waiters[i] for i in group.members]
         try:
             view = await self._request(
-                state, batch, group.start, group.end, wanted=lambda: not all(w.done() for w in waiters)
+                state, batch.source, group.start, group.end, wanted=lambda: not all(w.done() for w in waiters)
             )
         except BaseException as error:  # noqa: BLE001 - delivered to every waiter, then re-raised if fatal
             for waiter in waiters:
@@ -362,10 +381,10 @@ class RangeReader:
                 waiter.set_result(view[s - group.start : e - group.start])
 
 
-async def _get_range(where: RangeRequest | _Batch, start: int, end: int) -> Any:
-    if where.etag is None:
-        return await where.store.get_range_async(where.path, start=start, end=end)
-    result = await where.store.get_async(where.path, options={"range": (start, end), "if_match": where.etag})
+async def _get_range(source: SourceObject, start: int, end: int) -> Any:
+    if source.etag is None:
+        return await source.store.get_range_async(source.path, start=start, end=end)
+    result = await source.store.get_async(source.path, options={"range": (start, end), "if_match": source.etag})
     return await result.bytes_async()
 
 
@@ -447,14 +466,13 @@ class TIFFManifestStore(ManifestStore):
             prefix = ""
         path = path.lstrip("/").removeprefix(prefix).lstrip("/")
         r = _transform_byte_range(byte_range, chunk_start=offset, chunk_end_exclusive=offset + length)
-        return RangeRequest(store, path, int(r.start), int(r.end), url, self._etags.get(url))
+        return RangeRequest(SourceObject(store, path, url, self._etags.get(url)), int(r.start), int(r.end))
 
     async def _read(self, found: Buffer | RangeRequest | None, prototype: BufferPrototype) -> Buffer | None:
         if not isinstance(found, RangeRequest):
             return found
-        data = await self.reader.read(
-            found.store, found.path, found.start, found.end, url=found.url, etag=found.etag
-        )
+        source = found.source
+        data = await self.reader.read(source.store, source.path, found.start, found.end, url=source.url, etag=source.etag)
         return prototype.buffer.from_bytes(data)  # type: ignore[arg-type]
 
     async def get(
