@@ -182,12 +182,14 @@ async def ag_stack(store, window):
 #: GET per chunk). ``vt-batched``: our store under zarr's default pipeline (chunk reads merged
 #: within a batch window). ``vt``: our store and our pipeline, what ``import virtual_tiff`` gives.
 #: ``vt-dask``: the same through ``xr.open_zarr(store)`` with its default dask chunks (one task per
-#: tile, as many pending reads as dask has threads).
+#: tile, as many pending reads as dask has threads); ``vt-dask-auto``: with ``chunks="auto"`` (dask
+#: chunks of many tiles, each task's read planned whole).
 VT_TOOLS = {
     "vt-plain": (False, "zarr.core.codec_pipeline.BatchedCodecPipeline"),
     "vt-batched": (True, "zarr.core.codec_pipeline.BatchedCodecPipeline"),
     "vt": (True, "virtual_tiff.pipeline.TIFFCodecPipeline"),
     "vt-dask": (True, "virtual_tiff.pipeline.TIFFCodecPipeline"),
+    "vt-dask-auto": (True, "virtual_tiff.pipeline.TIFFCodecPipeline"),
 }
 
 
@@ -199,14 +201,15 @@ def vt_store(url: str, reg, coalesced: bool, ifd=0):
     return TIFFManifestStore.from_store(ms) if coalesced else ManifestStore(ms._group, registry=ms._registry)
 
 
-def vt_read(store, key: str, coalesced: bool, window=None, dask=False):
+def vt_read(store, key: str, coalesced: bool, window=None, dask=None):
+    """``dask``: None (zarr directly), or the ``chunks`` argument of ``xr.open_zarr``."""
     import zarr
 
-    if dask:
+    if dask is not None:
         import xarray as xr
 
         ds = xr.open_zarr(vt_store(f"s3://{BUCKET}/{key}", registry(store), coalesced), zarr_format=3,
-                          consolidated=False)
+                          consolidated=False, chunks=dask)
         if window is None:
             return ds["0"].values
         r, c, h, w = window
@@ -221,21 +224,22 @@ def vt_read(store, key: str, coalesced: bool, window=None, dask=False):
 
 
 async def vt_stack_async(store, coalesced: bool, window):
-    """Build 64 stores in one event loop (headers gathered), then read the 64 windows gathered."""
+    """Each of the 64 files parsed, opened and read as one chain, the 64 chains gathered on one event loop
+    (as ``ag_stack`` does with async-geotiff)."""
     from zarr.api.asynchronous import open_array
 
     from virtual_tiff import VirtualTIFF
-    from virtual_tiff.store import TIFFManifestStore
 
     reg = registry(store)
-    stores = await asyncio.gather(*(VirtualTIFF(ifd=0).parse_async(f"s3://{BUCKET}/{k}", reg) for k in stack_keys()))
-    if not coalesced:
-        stores = [ManifestStore(s._group, registry=s._registry) for s in stores]
-    else:
-        stores = [TIFFManifestStore.from_store(s) for s in stores]
     r, c, h, w = window
-    arrays = await asyncio.gather(*(open_array(store=s, path="0", mode="r", zarr_format=3) for s in stores))
-    return await asyncio.gather(*(a.getitem((slice(r, r + h), slice(c, c + w))) for a in arrays))
+
+    async def one(key: str):
+        built = await VirtualTIFF(ifd=0).parse_async(f"s3://{BUCKET}/{key}", reg)
+        source = built if coalesced else ManifestStore(built._group, registry=built._registry)
+        array = await open_array(store=source, path="0", mode="r", zarr_format=3)
+        return await array.getitem((slice(r, r + h), slice(c, c + w)))
+
+    return await asyncio.gather(*(one(k) for k in stack_keys()))
 
 
 def vt_stack(store, coalesced: bool, window):
@@ -441,7 +445,7 @@ def run(case: str, tool: str):
 
             out = sync(ag_read(store, key, window))
         elif tool in VT_TOOLS:
-            out = vt_read(store, key, coalesced, window, dask=tool == "vt-dask")
+            out = vt_read(store, key, coalesced, window, dask={"vt-dask": {}, "vt-dask-auto": "auto"}.get(tool))
         else:
             raise KeyError(tool)
         return time.perf_counter() - t0, checksum(out)
@@ -495,7 +499,7 @@ def _warm_imports(tool: str) -> None:
         imagecodecs.DELTA, imagecodecs.DEFLATE  # noqa: B018 - imagecodecs imports these extensions on first use
     if tool == "async-geotiff":
         import async_geotiff  # noqa: F401
-    if tool == "vt-dask":
+    if tool.startswith("vt-dask"):
         import dask.array  # noqa: F401
     if tool == "stackstac":
         import stackstac  # noqa: F401
