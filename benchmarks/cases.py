@@ -499,8 +499,9 @@ def _warm_imports(tool: str) -> None:
         imagecodecs.DELTA, imagecodecs.DEFLATE  # noqa: B018 - imagecodecs imports these extensions on first use
     if tool == "async-geotiff":
         import async_geotiff  # noqa: F401
-    if tool.startswith("vt-dask"):
+    if tool.startswith("vt-dask"):  # dask looks for a distributed client on its first compute
         import dask.array  # noqa: F401
+        import distributed  # noqa: F401
     if tool == "stackstac":
         import stackstac  # noqa: F401
     if tool in ("vt-mfdataset", "vt-stac", "virtualizarr", "rioxarray", "stackstac"):

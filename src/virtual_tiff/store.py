@@ -18,9 +18,8 @@ missing chunks -> ``None``, registry resolution) and join a batch for that objec
 read joined it for ``batch_window`` seconds (default 1 ms; at most ``batch_max_wait``, 5 ms, after
 its first read); its ranges are merged the same way. Only reads pending together can merge, so
 there the number of requests depends on how many reads dask (its thread count) or zarr
-(``async.concurrency``, see :func:`fast_read_config`) keeps pending: open with ``chunks=None``, or
-with dask chunks spanning many zarr chunks (e.g. ``chunks={"y": 4096, "x": 4096}``), so that each
-task's read is planned whole.
+(``async.concurrency``, see :func:`fast_read_config`) keeps pending: through dask open with
+``chunks="auto"`` (dask chunks of many zarr chunks), so that each task's read is planned whole.
 
 Why ``max_gap = 64 KiB``: a request to S3-like stores costs tens of milliseconds before its first
 byte, while 64 KiB more of the body costs about 0.5 ms at 1 Gbit/s; yet the gap is small enough that
