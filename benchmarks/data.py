@@ -50,20 +50,26 @@ def write_cogs() -> None:
         tmp.rename(path)
 
 
+def _write_gtiff(path: Path, size: int, seed: int, **profile) -> None:
+    """A size² uint16 GTiff of ``_pixels(seed)``, written 1024 rows at a time (the big files do not fit memory twice)."""
+    import rasterio
+    from rasterio.windows import Window
+
+    with rasterio.open(path, "w", driver="GTiff", height=size, width=size, count=1, dtype="uint16", crs=CRS,
+                       transform=_transform(size), **profile) as dst:
+        for r in range(0, size, 1024):
+            dst.write(_pixels(seed, slice(r, r + 1024), size)[None], window=Window(0, r, size, 1024))
+
+
 def write_big(size: int = BIG_SIZE) -> Path:
     import rasterio
     from rasterio.enums import Resampling
-    from rasterio.windows import Window
 
     path = DATA / "big.tif"
     if path.exists():
         return path
     tmp = path.with_suffix(".tmp")
-    with rasterio.open(tmp, "w", driver="GTiff", height=size, width=size, count=1, dtype="uint16", crs=CRS,
-                       transform=_transform(size), tiled=True, blockxsize=256, blockysize=256,
-                       compress="DEFLATE", bigtiff="IF_SAFER") as dst:
-        for r in range(0, size, 1024):
-            dst.write(_pixels(7, slice(r, r + 1024), size)[None], window=Window(0, r, size, 1024))
+    _write_gtiff(tmp, size, 7, tiled=True, blockxsize=256, blockysize=256, compress="DEFLATE", bigtiff="IF_SAFER")
     with rasterio.open(tmp, "r+") as dst:  # like gdaladdo: overview IFDs appended after the pixels
         dst.build_overviews([2, 4, 8, 16], Resampling.average)
     tmp.rename(path)
@@ -71,17 +77,11 @@ def write_big(size: int = BIG_SIZE) -> Path:
 
 
 def write_striped(size: int = STRIPED_SIZE) -> Path:
-    import rasterio
-    from rasterio.windows import Window
-
     path = DATA / "striped.tif"
     if path.exists():
         return path
     tmp = path.with_suffix(".tmp")
-    with rasterio.open(tmp, "w", driver="GTiff", height=size, width=size, count=1, dtype="uint16", crs=CRS,
-                       transform=_transform(size), blockysize=1, compress="NONE") as dst:
-        for r in range(0, size, 1024):
-            dst.write(_pixels(3, slice(r, r + 1024), size)[None], window=Window(0, r, size, 1024))
+    _write_gtiff(tmp, size, 3, blockysize=1, compress="NONE")
     tmp.rename(path)
     return path
 

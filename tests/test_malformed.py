@@ -166,13 +166,19 @@ SIDE = 16
 PIXELS = bytes(range(256))
 
 
-def strip_fields(*, width: int = SIDE, height: int = SIDE) -> list[Field]:
+def image_fields(width: int, height: int) -> list[Field]:
+    """What strips and tiles share: size, 8 bits, no compression, MinIsBlack."""
     return [
         Field(256, LONG, (width,)),
         Field(257, LONG, (height,)),
         Field(258, SHORT, (8,)),
         Field(259, SHORT, (1,)),
         Field(262, SHORT, (1,)),
+    ]
+
+
+def strip_fields(*, width: int = SIDE, height: int = SIDE) -> list[Field]:
+    return image_fields(width, height) + [
         Field(273, LONG, (At(),)),
         Field(278, LONG, (height,)),
         Field(279, LONG, (len(PIXELS),)),
@@ -180,12 +186,7 @@ def strip_fields(*, width: int = SIDE, height: int = SIDE) -> list[Field]:
 
 
 def tile_fields(*, width: int = SIDE, height: int = SIDE) -> list[Field]:
-    return [
-        Field(256, LONG, (width,)),
-        Field(257, LONG, (height,)),
-        Field(258, SHORT, (8,)),
-        Field(259, SHORT, (1,)),
-        Field(262, SHORT, (1,)),
+    return image_fields(width, height) + [
         Field(322, SHORT, (SIDE,)),
         Field(323, SHORT, (SIDE,)),
         Field(324, LONG, (At(),)),
