@@ -15,7 +15,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-
 from virtualizarr.manifests import ManifestStore
 
 from benchmarks.data import COG_SIZE, DATA, STACK, cog_path
@@ -187,15 +186,15 @@ async def ag_stack(store, window):
 VT_TOOLS = {
     "vt-plain": (False, "zarr.core.codec_pipeline.BatchedCodecPipeline"),
     "vt-batched": (True, "zarr.core.codec_pipeline.BatchedCodecPipeline"),
-    "vt": (True, "virtual_tiff.pipeline.TIFFCodecPipeline"),
-    "vt-dask": (True, "virtual_tiff.pipeline.TIFFCodecPipeline"),
-    "vt-dask-auto": (True, "virtual_tiff.pipeline.TIFFCodecPipeline"),
+    "vt": (True, "virtual_tiff.read.pipeline.TIFFCodecPipeline"),
+    "vt-dask": (True, "virtual_tiff.read.pipeline.TIFFCodecPipeline"),
+    "vt-dask-auto": (True, "virtual_tiff.read.pipeline.TIFFCodecPipeline"),
 }
 
 
 def vt_store(url: str, reg, coalesced: bool, ifd=0):
     from virtual_tiff import VirtualTIFF
-    from virtual_tiff.store import TIFFManifestStore
+    from virtual_tiff.read import TIFFManifestStore
 
     ms = VirtualTIFF(ifd=ifd)(url, reg)
     return TIFFManifestStore.from_store(ms) if coalesced else ManifestStore(ms._group, registry=ms._registry)
@@ -387,7 +386,7 @@ def decode_reader(tool: str):
         from obstore.store import LocalStore
 
         from virtual_tiff import VirtualTIFF
-        from virtual_tiff.store import TIFFManifestStore
+        from virtual_tiff.read import TIFFManifestStore
 
         ms = VirtualTIFF(ifd=0)(path.resolve().as_uri(), ObjectStoreRegistry({"file://": LocalStore()}))
         coalesced, pipeline = VT_TOOLS[tool]
@@ -490,7 +489,7 @@ def _warm_imports(tool: str) -> None:
     import xarray  # noqa: F401
     import zarr  # noqa: F401
 
-    import virtual_tiff.store  # noqa: F401
+    import virtual_tiff.read._store  # noqa: F401
 
     if tool == "vt" or tool.startswith("vt-"):  # zarr loads codec classes lazily, on the first array it opens: import them now
         import imagecodecs.zarr  # noqa: F401
@@ -512,7 +511,7 @@ def _warm_imports(tool: str) -> None:
         import virtualizarr  # noqa: F401
         import zarr.registry
 
-        import virtual_tiff.stac  # noqa: F401
+        import virtual_tiff.stacks._stac  # noqa: F401
 
         zarr.registry.get_codec_class("numcodecs.zlib")
     if tool == "odc-stac":

@@ -1,6 +1,6 @@
 """Deflate under either codec name: the same pixels in Zarr v3, and a kerchunk (v2) mapping for both.
 
-Our chains emit ``numcodecs.zlib`` (see ``virtual_tiff.arrays.codecs`` for why, not
+Our chains emit ``numcodecs.zlib`` (see ``virtual_tiff.build._chains`` for why, not
 ``imagecodecs_deflate``); a store carrying ``imagecodecs_deflate`` must still convert to kerchunk.
 """
 

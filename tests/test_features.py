@@ -12,8 +12,16 @@ import xarray as xr
 
 from tests.conftest import file_url, open_virtual
 from tests.test_pixels import test_pixels_equal_independent_readers as check_pixels
-from tests.variants import HEIGHT, WIDTH, Variant, gdal_variant, read_rasterio, read_tifffile, sample_data, \
-    tifffile_variant
+from tests.variants import (
+    HEIGHT,
+    WIDTH,
+    Variant,
+    gdal_variant,
+    read_rasterio,
+    read_tifffile,
+    sample_data,
+    tifffile_variant,
+)
 from virtual_tiff import UnsupportedTIFFError, VirtualTIFF
 
 
@@ -148,7 +156,7 @@ def test_partial_strip_store_reopens_from_the_codec_entry_point(tmp_path, regist
     import tifffile
     from zarr.registry import get_codec_class
 
-    from virtual_tiff.padding import ZeroPad
+    from virtual_tiff.codecs import ZeroPad
 
     path = tmp_path / "strips.tif"
     tifffile.imwrite(path, sample_data("uint8", 1)[0], rowsperstrip=30)

@@ -35,9 +35,8 @@ from virtual_tiff.geo import (
     parse_geokeys,
     parse_nodata,
 )
-from virtual_tiff.tiff.ifd import IFD
-from virtual_tiff.tiff.reader import ObjectReader, read_tiff
-from virtual_tiff.tiff.tags import Tag
+from virtual_tiff.io import ObjectReader
+from virtual_tiff.tiff import IFD, Tag, read_tiff
 
 pytestmark = [
     # rioxarray 0.23 and affine 3 disagree on `*` vs `@`; rioxarray warns about per-band scales.

@@ -30,7 +30,7 @@ from tests.variants import (
     write_pyramid,
 )
 from virtual_tiff import UnsupportedTIFFError, VirtualTIFF, open_virtual_mfdataset
-from virtual_tiff.provenance import ATTRIBUTE
+from virtual_tiff.io import ATTRIBUTE
 from virtual_tiff.writers.kerchunk import to_kerchunk
 
 FORMATS = ["json", "parquet"]

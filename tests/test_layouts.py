@@ -13,7 +13,12 @@ import zarr
 from virtualizarr.manifests import ManifestArray
 
 from tests.conftest import file_url
-from tests.variants import assert_pyramid_tree, read_tifffile, sample_data, write_pyramid
+from tests.variants import (
+    assert_pyramid_tree,
+    read_tifffile,
+    sample_data,
+    write_pyramid,
+)
 from virtual_tiff import VirtualTIFF, VirtualTIFFError
 
 

@@ -616,7 +616,7 @@ def test_errors_name_the_ifd_and_tag(tmp_path, registry):
 
 def test_limits_are_configurable(tmp_path, registry):
     """The same file is fine under the default limits and refused under tighter ones."""
-    from virtual_tiff.tiff.reader import Limits
+    from virtual_tiff.tiff import Limits
 
     path = write(tmp_path, image(strip_fields(), FLAVOURS[0]))
     build(path, registry)

@@ -12,11 +12,13 @@ from obspec_utils.registry import ObjectStoreRegistry
 from obstore.store import MemoryStore
 from virtualizarr.manifests import ChunkManifest, ManifestArray, ManifestGroup
 from virtualizarr.manifests.utils import create_v3_array_metadata
+from zarr.codecs import BytesCodec
+from zarr.registry import register_codec
 
-import virtual_tiff.pipeline as pipeline
+import virtual_tiff.read.pipeline as pipeline
 from virtual_tiff.errors import SourceReadError
-from virtual_tiff.pipeline import PIPELINE, ChunkDecoder, TIFFCodecPipeline, use_by_default
-from virtual_tiff.store import CoalesceOptions, TIFFManifestStore
+from virtual_tiff.read import CoalesceOptions, TIFFManifestStore
+from virtual_tiff.read import PIPELINE, ChunkDecoder, TIFFCodecPipeline, use_by_default
 
 CHUNK = 256  # uint16 samples per chunk
 GAP = 1000  # bytes between stored chunks
@@ -127,9 +129,24 @@ def test_deflate_that_does_not_fit_the_chunk_is_an_error_never_other_pixels(enco
         read(store)
 
 
+class AsyncOnlyBytes(BytesCodec):
+    """zarr's ``bytes`` serializer as a codec that can only decode on the event loop."""
+
+    _sync_capable = False
+
+    @classmethod
+    def from_dict(cls, data):
+        return cls(endian="little")
+
+    def to_dict(self):
+        return {"name": "test.async_only_bytes", "configuration": {"endian": "little"}}
+
+
+register_codec("test.async_only_bytes", AsyncOnlyBytes)
+
+
 def test_a_chain_without_synchronous_codecs_decodes_on_the_event_loop():
-    short_strip = {"name": "virtual_tiff.short_strip", "configuration": {"codec": BYTES, "rows": CHUNK, "axis": 0}}
-    store, source, values = hand_store([short_strip], lambda raw: raw)
+    store, source, values = hand_store([{"name": "test.async_only_bytes"}], lambda raw: raw)
     array = zarr.open_array(store, path="a", mode="r", zarr_format=3)
     assert ChunkDecoder.for_pipeline(array._async_array.codec_pipeline) is None
     np.testing.assert_array_equal(array[:], values)

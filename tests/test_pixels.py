@@ -11,7 +11,13 @@ import numpy as np
 import pytest
 
 from tests.conftest import file_url, open_virtual
-from tests.variants import Variant, gdal_variant, read_rasterio, read_tifffile, tifffile_variant
+from tests.variants import (
+    Variant,
+    gdal_variant,
+    read_rasterio,
+    read_tifffile,
+    tifffile_variant,
+)
 
 WHOLE_DTYPES = ["uint8", "int8", "uint16", "int16", "uint32", "int32", "uint64", "int64", "float16", "float32", "float64",
                 "complex64", "complex128"]

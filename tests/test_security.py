@@ -16,10 +16,18 @@ from obspec_utils.registry import ObjectStoreRegistry
 from obstore.store import LocalStore, MemoryStore, S3Store
 
 from tests.conftest import BUCKET, S3, file_url
-from tests.test_malformed import FLAVOURS, Field, LONG, edit, image, strip_fields, tile_fields
+from tests.test_malformed import (
+    FLAVOURS,
+    LONG,
+    Field,
+    edit,
+    image,
+    strip_fields,
+    tile_fields,
+)
 from virtual_tiff import VirtualTIFF
 from virtual_tiff.errors import SourceReadError, TruncatedTIFFError, VirtualTIFFError
-from virtual_tiff.store import TIFFManifestStore
+from virtual_tiff.read import TIFFManifestStore
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -20,7 +20,7 @@ from virtual_tiff import (
     open_virtual_mfdataset,
     open_virtual_mftree,
 )
-from virtual_tiff.headers import read_images
+from virtual_tiff.stacks import read_images
 
 NODATA = 9999
 
@@ -216,7 +216,7 @@ def test_cancelling_a_build_cancels_every_header_read(tmp_path, registry):
     """Ctrl-C arrives as cancellation of the running build: nothing keeps reading afterwards."""
     import asyncio
 
-    from virtual_tiff.headers import read_batch_async
+    from virtual_tiff.stacks import ReadOptions, read_batch_async
 
     urls = [file_url(write_geotiff(tmp_path / f"c{i}.tif", seed=i)) for i in range(60)]
 
@@ -229,7 +229,7 @@ def test_cancelling_a_build_cancels_every_header_read(tmp_path, registry):
                 build.cancel()
 
         build = asyncio.ensure_future(
-            read_batch_async(urls, registry, max_concurrency=4, progress=cancel_after_three)
+            read_batch_async(urls, registry, ReadOptions(max_concurrency=4), progress=cancel_after_three)
         )
         with pytest.raises(asyncio.CancelledError):
             await build

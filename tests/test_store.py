@@ -10,7 +10,12 @@ import xarray as xr
 import zarr
 from obspec_utils.registry import ObjectStoreRegistry
 from obstore.store import MemoryStore
-from virtualizarr.manifests import ChunkManifest, ManifestArray, ManifestGroup, ManifestStore
+from virtualizarr.manifests import (
+    ChunkManifest,
+    ManifestArray,
+    ManifestGroup,
+    ManifestStore,
+)
 from virtualizarr.manifests.utils import create_v3_array_metadata
 from zarr.abc.store import RangeByteRequest, SuffixByteRequest
 from zarr.core.buffer import default_buffer_prototype
@@ -18,7 +23,7 @@ from zarr.core.sync import sync
 
 from virtual_tiff import VirtualTIFF
 from virtual_tiff.errors import SourceReadError
-from virtual_tiff.store import (
+from virtual_tiff.read import (
     CoalesceOptions,
     RangeGroup,
     RangeReader,
@@ -362,6 +367,7 @@ def test_reads_merge_under_zarrs_own_pipeline_too(s3, tmp_path):
 def test_dask_reads_merge_in_the_batch_window(s3, tmp_path):
     """xr.open_zarr's default (dask, one task per chunk): concurrent single-chunk reads still merge."""
     import dask
+
     from tests.variants import read_rasterio
 
     path, store = patient_cog_store(s3, tmp_path, "store-dask-cog.tif")
@@ -372,7 +378,7 @@ def test_dask_reads_merge_in_the_batch_window(s3, tmp_path):
 
 
 def test_fast_read_config_settings():
-    assert fast_read_config(32) == {"async.concurrency": 32, "codec_pipeline.path": "virtual_tiff.pipeline.TIFFCodecPipeline"}
+    assert fast_read_config(32) == {"async.concurrency": 32, "codec_pipeline.path": "virtual_tiff.read.pipeline.TIFFCodecPipeline"}
     with pytest.raises(ValueError, match="concurrency"):
         fast_read_config(0)
 

@@ -1,5 +1,13 @@
-"""TIFF, GeoTIFF and COG files as virtual Zarr stores, without copying pixel data."""
+"""TIFF, GeoTIFF and COG files as virtual Zarr stores, without copying pixel data.
 
+Importing virtual_tiff makes its codec pipeline (:class:`virtual_tiff.read.TIFFCodecPipeline`)
+zarr's default, unless ``codec_pipeline.path`` already names another pipeline than zarr's own
+default: reads from our stores are then planned whole, and every other store reads exactly as
+with zarr's pipeline. To opt out, set ``codec_pipeline.path`` after this import (see
+:mod:`virtual_tiff.read._config`).
+"""
+
+from virtual_tiff._version import __version__
 from virtual_tiff.errors import (
     GridAlignmentError,
     IFDLoopError,
@@ -14,15 +22,21 @@ from virtual_tiff.errors import (
     VirtualTIFFError,
 )
 from virtual_tiff.parser import VirtualTIFF
-from virtual_tiff.pipeline import use_by_default
-from virtual_tiff.stac import open_stac
-from virtual_tiff.stack import open_virtual_mfdataset, open_virtual_mftree
-from virtual_tiff.store import CoalesceOptions, TIFFManifestStore, fast_read_config
+from virtual_tiff.read import (
+    CoalesceOptions,
+    TIFFManifestStore,
+    fast_read_config,
+    use_by_default,
+)
+from virtual_tiff.stacks import (
+    ReadOptions,
+    open_stac,
+    open_virtual_mfdataset,
+    open_virtual_mftree,
+)
+from virtual_tiff.tiff import Limits
 from virtual_tiff.writers.icechunk import to_icechunk
 from virtual_tiff.writers.kerchunk import to_kerchunk
-from virtual_tiff.tiff.reader import Limits
-
-__version__ = "0.1.0"
 
 use_by_default()
 
@@ -35,6 +49,7 @@ __all__ = [
     "MalformedTIFFError",
     "MixedGridsError",
     "NotATIFFError",
+    "ReadOptions",
     "SourceChangedError",
     "SourceReadError",
     "TIFFManifestStore",

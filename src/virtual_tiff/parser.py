@@ -10,19 +10,20 @@ from obspec_utils.registry import ObjectStoreRegistry
 from virtualizarr.manifests import ManifestGroup, ManifestStore
 from zarr.core.sync import sync
 
-from virtual_tiff import layouts
+from virtual_tiff.build import BuildCache, flat, nested
 from virtual_tiff.errors import VirtualTIFFError
-from virtual_tiff.levels import mask_of, walk_until_mask_of
-from virtual_tiff.signatures import SingleImageBuilds
-from virtual_tiff.source import ObjectReader
-from virtual_tiff.store import TIFFManifestStore
-from virtual_tiff.tiff.ifd import IFD
-from virtual_tiff.tiff.reader import Limits, TIFFFile, read_tiff
+from virtual_tiff.io import ObjectReader
+from virtual_tiff.read import TIFFManifestStore
+from virtual_tiff.tiff import (
+    IFD,
+    Limits,
+    TIFFFile,
+    mask_of,
+    read_tiff,
+    walk_until_mask_of,
+)
 
 IFDLayout = Literal["flat", "nested"]
-
-#: ``ifd=k`` builds shared by files with one header signature (see :mod:`virtual_tiff.signatures`).
-_SINGLE_BUILDS = SingleImageBuilds()
 
 
 @dataclass(frozen=True)
@@ -34,12 +35,17 @@ class VirtualTIFF:
     arrays ``"0"``, ``"1"``, ... whose dimensions get an ``_<k>`` suffix where
     their size differs from IFD 0's), or one group per image (``"nested"``,
     each holding ``"data"`` and ``"mask"``; SubIFDs are child groups). See
-    :mod:`virtual_tiff.layouts`.
+    :mod:`virtual_tiff.build._layouts`.
+
+    ``cache`` holds ``ifd=k`` builds by header signature, so the files of one producer parsed
+    with one parser (as VirtualiZarr's ``open_virtual_mfdataset`` does) build their metadata
+    once; pass one to share it between parsers.
     """
 
     ifd: int | None = 0
     ifd_layout: IFDLayout = "flat"
     limits: Limits = field(default_factory=Limits)
+    cache: BuildCache = field(default_factory=BuildCache, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.ifd is not None and (not isinstance(self.ifd, int) or self.ifd < 0):
@@ -77,7 +83,7 @@ class VirtualTIFF:
 
     def group(self, tiff: TIFFFile) -> ManifestGroup:
         if self.ifd is not None:
-            return _SINGLE_BUILDS.group(tiff, self.ifd, layouts.single)
+            return self.cache.single(tiff, self.ifd)[1]
         if self.ifd_layout == "nested":
-            return layouts.nested(tiff)
-        return layouts.flat(tiff)
+            return nested(tiff)
+        return flat(tiff)

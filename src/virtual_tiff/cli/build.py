@@ -21,7 +21,7 @@ import numpy as np
 from obspec_utils.wrappers import RequestTrace
 
 from virtual_tiff.errors import VirtualTIFFError
-from virtual_tiff.registries import normalise_url, registry_for
+from virtual_tiff.io import normalise_url, registry_for
 
 
 def expand_inputs(inputs: list[str]) -> list[str]:
@@ -43,7 +43,7 @@ def expand_inputs(inputs: list[str]) -> list[str]:
 
 def stac_hrefs(path: str, assets: list[str] | None) -> list[str]:
     """The urls a STAC ItemCollection (or Item) JSON file points at, for the registry and Icechunk."""
-    from virtual_tiff.stac import asset_table, item_dicts
+    from virtual_tiff.stacks import asset_table, item_dicts
 
     return sorted({asset.url for row in asset_table(item_dicts(path), assets) for asset in row})
 
@@ -99,7 +99,13 @@ def run(args: argparse.Namespace) -> int:
     import xarray as xr
     from virtualizarr.manifests import ManifestArray
 
-    from virtual_tiff import VirtualTIFF, open_stac, open_virtual_mfdataset, to_icechunk, to_kerchunk
+    from virtual_tiff import (
+        VirtualTIFF,
+        open_stac,
+        open_virtual_mfdataset,
+        to_icechunk,
+        to_kerchunk,
+    )
 
     started = time.perf_counter()
     urls = stac_hrefs(args.stac, args.asset) if args.stac else expand_inputs(args.inputs)

@@ -11,9 +11,13 @@ from typing import Any
 from zarr.core.sync import sync
 
 from virtual_tiff.errors import SourceReadError, VirtualTIFFError
-from virtual_tiff.provenance import read_sources
-from virtual_tiff.registries import registry_for
-from virtual_tiff.source import ObjectInfo, resolve, storage_errors
+from virtual_tiff.io import (
+    ObjectInfo,
+    read_sources,
+    registry_for,
+    resolve,
+    storage_errors,
+)
 
 
 def root_attributes(location: str) -> dict[str, Any]:

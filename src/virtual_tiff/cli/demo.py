@@ -32,7 +32,7 @@ def run(_: argparse.Namespace) -> int:
     from zarr.core.sync import sync
 
     from virtual_tiff import VirtualTIFF, __version__
-    from virtual_tiff.sample import sample_path, sample_url
+    from virtual_tiff.cli._sample import sample_path, sample_url
 
     path, url = sample_path(), sample_url()
     registry = ObjectStoreRegistry({"file://": LocalStore()})

@@ -9,16 +9,17 @@ from typing import Any
 
 from zarr.core.sync import sync
 
-from virtual_tiff.arrays.array import ifd_to_array
-from virtual_tiff.arrays.grid import grid_of
+from virtual_tiff.build import Inherited, chunk_grid, describe, ifd_to_array
 from virtual_tiff.errors import VirtualTIFFError
-from virtual_tiff.images import Inherited, describe
-from virtual_tiff.levels import is_mask
+from virtual_tiff.io import normalise_url, registry_for
 from virtual_tiff.parser import VirtualTIFF
-from virtual_tiff.registries import normalise_url, registry_for
-from virtual_tiff.tiff.ifd import IFD
-from virtual_tiff.tiff.reader import TIFFFile
-from virtual_tiff.tiff.tags import NewSubfileType, PlanarConfiguration
+from virtual_tiff.tiff import (
+    IFD,
+    NewSubfileType,
+    PlanarConfiguration,
+    TIFFFile,
+    is_mask,
+)
 
 
 def _kind(ifd: IFD) -> str:
@@ -35,7 +36,7 @@ def ifd_summary(ifd: IFD, size: int, base: Inherited | None) -> dict[str, Any]:
     """One IFD as plain data: geometry, encoding, the Zarr codecs it maps to, georeferencing."""
     out: dict[str, Any] = {"ifd": ifd.label, "kind": _kind(ifd)}
     try:
-        grid = grid_of(ifd)
+        grid = chunk_grid(ifd)
         array = ifd_to_array(ifd, object_size=size)
     except VirtualTIFFError as exc:
         out["error"] = f"{type(exc).__name__}: {exc.reason}"

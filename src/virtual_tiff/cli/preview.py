@@ -53,8 +53,8 @@ def run(args: argparse.Namespace) -> int:
     import imagecodecs
     import xarray as xr
 
+    from virtual_tiff.io import normalise_url, registry_for
     from virtual_tiff.parser import VirtualTIFF
-    from virtual_tiff.registries import normalise_url, registry_for
 
     url = normalise_url(args.url)
     registry = registry_for([url], endpoint=args.endpoint, anonymous=args.anonymous)

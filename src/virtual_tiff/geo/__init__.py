@@ -1,27 +1,33 @@
-"""Georeferencing of TIFF IFDs: CRS, affine transform, and the Zarr attributes that carry them.
+"""GeoKeys -> CRS and transforms, GDAL's metadata, and the CF / GeoZarr attributes that carry them.
 
-The parser calls :func:`georeference` on the full-resolution IFD and
-:meth:`Georeference.overview` for each overview (which carry no GeoKeys), then
-asks the result for CF (:meth:`Georeference.cf_attrs`) and GeoZarr
-(:meth:`Georeference.geozarr_attrs`) attributes. GDAL's per-band metadata and
-nodata come from :mod:`virtual_tiff.geo.metadata`.
+``_geokeys`` (the GeoKey directory) -> ``_crs`` (pyproj CRS from EPSG codes or user-defined keys)
+and ``_transform`` (the affine as GDAL computes it, and pixel centres as rioxarray does) ->
+``_georeference`` (one IFD's :class:`Georeference`) -> ``_attrs`` (CF grid mapping, GeoZarr
+``spatial:``/``proj:``/``multiscales``). ``_metadata`` reads GDAL_METADATA and GDAL_NODATA.
 """
 
-from __future__ import annotations
-
-from dataclasses import dataclass, replace
-from typing import Any
-
-import numpy as np
-import pyproj
-
-from virtual_tiff.geo.attrs import Level, cf_attrs, geozarr_attrs, merge_attrs, multiscales_attrs
-from virtual_tiff.geo.coords import pixel_centres
-from virtual_tiff.geo.crs import crs_from_geokeys
-from virtual_tiff.geo.geokeys import GeoKey, GeoKeys, RasterType, parse_geokeys
-from virtual_tiff.geo.metadata import BandMetadata, GDALMetadata, parse_gdal_metadata, parse_nodata
-from virtual_tiff.geo.transform import Affine, overview_transform, read_transform
-from virtual_tiff.tiff.ifd import IFD
+from virtual_tiff.geo._attrs import (
+    Level,
+    cf_attrs,
+    geozarr_attrs,
+    merge_attrs,
+    multiscales_attrs,
+)
+from virtual_tiff.geo._crs import crs_from_geokeys
+from virtual_tiff.geo._geokeys import GeoKey, GeoKeys, RasterType, parse_geokeys
+from virtual_tiff.geo._georeference import Georeference, georeference
+from virtual_tiff.geo._metadata import (
+    BandMetadata,
+    GDALMetadata,
+    parse_gdal_metadata,
+    parse_nodata,
+)
+from virtual_tiff.geo._transform import (
+    Affine,
+    overview_transform,
+    pixel_centres,
+    read_transform,
+)
 
 __all__ = [
     "Affine",
@@ -45,59 +51,3 @@ __all__ = [
     "pixel_centres",
     "read_transform",
 ]
-
-
-@dataclass(frozen=True)
-class Georeference:
-    """Where one IFD's pixels are: CRS (None if unstated), corner transform (None if unstated), grid shape.
-
-    ``raster_type`` is what the file declared; the transform already has
-    PixelIsPoint's half-pixel shift applied, as GDAL reports it.
-    """
-
-    crs: pyproj.CRS | None
-    transform: Affine | None
-    shape: tuple[int, int]
-    raster_type: RasterType = RasterType.PIXEL_IS_AREA
-
-    @property
-    def bounds(self) -> tuple[float, float, float, float] | None:
-        """(xmin, ymin, xmax, ymax), or None without a transform."""
-        return None if self.transform is None else self.transform.bounds(self.shape)
-
-    def overview(self, shape: tuple[int, int]) -> Georeference:
-        """The same georeference for an overview of ``shape`` (height, width), as GDAL derives it."""
-        transform = None if self.transform is None else overview_transform(self.transform, self.shape, shape)
-        return replace(self, transform=transform, shape=shape)
-
-    def coords(self) -> tuple[np.ndarray, np.ndarray] | None:
-        """1-D (x, y) pixel-centre coordinates; None for rotated grids or without a transform."""
-        return None if self.transform is None else pixel_centres(self.transform, self.shape)
-
-    def cf_attrs(self) -> dict[str, Any]:
-        return cf_attrs(self.crs, self.transform)
-
-    def geozarr_attrs(self, dimensions: tuple[str, str] = ("y", "x")) -> dict[str, Any]:
-        return geozarr_attrs(self.crs, self.transform, self.shape, dimensions)
-
-
-def georeference(ifd: IFD) -> Georeference | None:
-    """The IFD's georeference, or None when it has neither GeoKeys nor a model transform.
-
-    Raises ``MalformedTIFFError`` for inconsistent GeoTIFF tags and
-    ``UnsupportedTIFFError`` for a CRS that cannot be rebuilt or ground
-    control points, both naming the file, IFD and tag.
-    """
-    keys = parse_geokeys(ifd)
-    raster_type = _raster_type(keys)
-    crs = crs_from_geokeys(keys)
-    transform = read_transform(ifd, raster_type)
-    if crs is None and transform is None:
-        return None
-    return Georeference(crs, transform, (ifd.height, ifd.width), raster_type)
-
-
-def _raster_type(keys: GeoKeys | None) -> RasterType:
-    code = None if keys is None else keys.code(GeoKey.GTRasterTypeGeoKey)
-    # GDAL treats anything but an explicit PixelIsPoint as PixelIsArea.
-    return RasterType.PIXEL_IS_POINT if code == RasterType.PIXEL_IS_POINT else RasterType.PIXEL_IS_AREA

@@ -18,8 +18,7 @@ import xarray as xr
 from virtualizarr.manifests import ManifestArray
 
 from virtual_tiff.errors import VirtualTIFFError
-from virtual_tiff.provenance import read_sources, unquoted
-from virtual_tiff.source import ObjectInfo
+from virtual_tiff.io import ObjectInfo, read_sources, unquoted
 
 if TYPE_CHECKING:
     from icechunk import IcechunkStore

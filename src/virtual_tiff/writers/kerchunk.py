@@ -3,7 +3,7 @@
 Why our own writer: VirtualiZarr's ``to_kerchunk`` drops every array->bytes
 codec without an error (JPEG, LERC, the floating-point predictor...) and fails
 on ``transpose``, so its references decode to wrong pixels. Here every Zarr v3
-codec of our chains (see :mod:`virtual_tiff.arrays.codecs`) becomes exactly one
+codec of our chains (see :mod:`virtual_tiff.build._chains`) becomes exactly one
 numcodecs codec, or the write is refused with
 :class:`~virtual_tiff.errors.UnsupportedTIFFError` naming the variable and the
 codec. Nothing is dropped.
@@ -29,7 +29,7 @@ the last are ``filters``, the last is the ``compressor``):
 ``numcodecs.lzma``
 ``imagecodecs_deflate``           ``imagecodecs_deflate`` (imagecodecs.numcodecs), same
                                   configuration (our chains emit ``numcodecs.zlib``, see
-                                  :mod:`virtual_tiff.arrays.codecs`; stores written with
+                                  :mod:`virtual_tiff.build._chains`; stores written with
                                   either name convert)
 ``virtual_tiff.zero_pad``, any    refused: numcodecs has no such codec
 other codec
@@ -90,8 +90,8 @@ from xarray.conventions import encode_dataset_coordinates
 from zarr.core.metadata import ArrayV3Metadata
 from zarr.dtype import parse_data_type
 
+from virtual_tiff.codecs import ZERO_PAD
 from virtual_tiff.errors import UnsupportedTIFFError
-from virtual_tiff.padding import NAME as ZERO_PAD
 
 Format = Literal["json", "parquet"]
 #: kerchunk references: key -> JSON text, ``[url, offset, length]`` or ``"base64:..."``.

@@ -1,0 +1,146 @@
+"""One metadata build per header signature, shared by every file that has it.
+
+Files of one producer differ only in where their chunks lie (the four offset/byte-count tags);
+every other tag (and the byte order) decides the Zarr metadata, codec chain, CRS and
+coordinates. So a file whose signature was built before needs only its own chunk manifests and
+its own source record. :class:`BuildCache` holds those builds for ``ifd=k`` (the layout stacks
+and single-file parsing use): a :class:`~virtual_tiff.VirtualTIFF` keeps the last 16, a stack
+build keeps all of its own. The signature is computed once per header, and a cached build keeps
+no file's chunk manifests, only what files share.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from virtualizarr.manifests import ChunkManifest, ManifestArray, ManifestGroup
+from zarr.core.metadata import ArrayV3Metadata
+
+from virtual_tiff.build._chunks import chunk_grid, manifest_of
+from virtual_tiff.build._dataset import Template, template_of
+from virtual_tiff.build._dtypes import sample_type
+from virtual_tiff.build._images import MASK_VARIABLE
+from virtual_tiff.build._layouts import single
+from virtual_tiff.io import ObjectInfo, sources_attribute
+from virtual_tiff.tiff import IFD, Tag, TIFFFile, flatten_ifds, mask_of
+
+#: The only tags in which files of one producer differ; everything else decides the arrays.
+_PER_FILE_TAGS = frozenset({Tag.TileOffsets, Tag.TileByteCounts, Tag.StripOffsets, Tag.StripByteCounts})
+
+
+def _hashable(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return (value.dtype.str, value.shape, value.tobytes())
+    return value
+
+
+def signature(tiff: TIFFFile) -> tuple:
+    """The byte order and every tag value of every IFD read, except where the chunks lie: equal signatures, equal arrays."""
+    return (tiff.header.byteorder,) + tuple(
+        (ifd.path, tuple((tag, _hashable(v)) for tag, v in sorted(ifd.tags.items()) if tag not in _PER_FILE_TAGS))
+        for ifd in flatten_ifds(tiff.ifds)
+    )
+
+
+def _manifest(ifd: IFD, size: int) -> ChunkManifest:
+    return manifest_of(ifd, chunk_grid(ifd), sample_type(ifd), ifd.compression, size)
+
+
+def own_manifests(tiff: TIFFFile, index: int) -> dict[str, ChunkManifest]:
+    """The chunk manifests of IFD ``index`` (array ``"index"``) and its mask, as the ``ifd=k`` layout names them."""
+    out = {str(index): _manifest(tiff.ifds[index], tiff.reader.size)}
+    mask = mask_of(index, tiff.ifds)
+    if mask is not None:
+        out[MASK_VARIABLE] = _manifest(mask, tiff.reader.size)
+    return out
+
+
+def _per_file_names(tiff: TIFFFile, index: int) -> frozenset[str]:
+    return frozenset({str(index)} | ({MASK_VARIABLE} if mask_of(index, tiff.ifds) is not None else set()))
+
+
+@dataclass(frozen=True, eq=False)
+class Build:
+    """The arrays of one header signature: metadata of the per-file arrays, the shared arrays whole.
+
+    ``per_file`` are the image and its mask, whose chunks each file brings; ``shared`` are the
+    arrays every such file has identically (``spatial_ref``, inlined ``x``/``y``); ``order`` is the
+    arrays' order in the group; ``attributes`` the group's (each file replaces the provenance).
+    """
+
+    order: tuple[str, ...]
+    per_file: Mapping[str, ArrayV3Metadata]
+    shared: Mapping[str, ManifestArray]
+    attributes: Mapping[str, Any]
+    _template: list[Template] = field(default_factory=list, repr=False)
+
+    @classmethod
+    def of(cls, group: ManifestGroup, per_file: frozenset[str]) -> Build:
+        arrays = group.arrays
+        return cls(
+            order=tuple(arrays),
+            per_file={n: a.metadata for n, a in arrays.items() if n in per_file},
+            shared={n: a for n, a in arrays.items() if n not in per_file},
+            attributes=dict(group.metadata.attributes),
+        )
+
+    def group(self, manifests: Mapping[str, ChunkManifest], info: ObjectInfo) -> ManifestGroup:
+        """One file's group: the shared arrays, its own chunks, its own source record."""
+        arrays = {
+            n: self.shared[n] if n in self.shared else ManifestArray(metadata=self.per_file[n], chunkmanifest=manifests[n])
+            for n in self.order
+        }
+        return ManifestGroup(arrays=arrays, attributes={**self.attributes, **sources_attribute([info])})
+
+    def template(self, group: ManifestGroup) -> Template:
+        """The virtual dataset stacks combine, made once from the group of any file of this build."""
+        if not self._template:
+            self._template.append(template_of(group))
+        return self._template[0]
+
+
+class BuildCache:
+    """``ifd=k`` builds by (k, header signature): the last ``size`` of them, or all with ``size=None``.
+
+    Parsing the files of one producer one by one (``VirtualTIFF(ifd=0)`` over a stack, as
+    VirtualiZarr's ``open_virtual_mfdataset`` does) then costs one metadata build per signature,
+    not per file. Thread-safe; pickles empty (a process pool's workers build their own).
+    """
+
+    def __init__(self, size: int | None = 16) -> None:
+        if size is not None and size < 1:
+            raise ValueError(f"size must be >= 1 or None, got {size}")
+        self.size = size
+        self._builds: OrderedDict[tuple, Build] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"size": self.size}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["size"])
+
+    def __len__(self) -> int:
+        return len(self._builds)
+
+    def single(self, tiff: TIFFFile, index: int) -> tuple[Build, ManifestGroup]:
+        """IFD ``index`` of ``tiff`` as the ``ifd=k`` layout, and the build it shares with files of its signature."""
+        key = (index, signature(tiff))
+        with self._lock:
+            build = self._builds.get(key)
+            if build is not None:
+                self._builds.move_to_end(key)
+        if build is not None:
+            return build, build.group(own_manifests(tiff, index), tiff.reader.info)
+        group = single(tiff, index)
+        build = Build.of(group, _per_file_names(tiff, index))
+        with self._lock:
+            self._builds[key] = build
+            while self.size is not None and len(self._builds) > self.size:
+                self._builds.popitem(last=False)
+        return build, group

@@ -1,0 +1,35 @@
+"""TIFF facts a user needs to interpret the samples, as array attributes.
+
+virtual-tiff returns samples as stored (palette indices, MinIsWhite values,
+raw CIELab, CMYK) like GDAL and tifffile do; these attributes say what the
+samples mean so a user can apply a colormap or invert a bilevel image.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from virtual_tiff.build._chains import decoded_photometric
+from virtual_tiff.tiff import IFD, ExtraSamples, Tag
+
+
+def tiff_attributes(ifd: IFD) -> dict[str, object]:
+    attrs: dict[str, object] = {}
+    photometric = decoded_photometric(ifd)
+    if photometric is not None:
+        attrs["photometric"] = photometric.name
+    colormap = ifd.get(Tag.ColorMap)
+    if isinstance(colormap, np.ndarray) and colormap.size % 3 == 0:
+        # TIFF stores all reds, then greens, then blues, 16 bits each: rows of (r, g, b) read naturally.
+        attrs["colormap"] = colormap.reshape(3, -1).T.astype(int).tolist()
+    extra = ifd.get(Tag.ExtraSamples)
+    if isinstance(extra, np.ndarray) and extra.size and extra.dtype.kind in "ui":  # not RATIONAL inf/nan
+        attrs["extra_samples"] = [_extra_sample_name(int(code)) for code in extra]
+    return attrs
+
+
+def _extra_sample_name(code: int) -> str:
+    try:
+        return ExtraSamples(code).name
+    except ValueError:
+        return ExtraSamples.UNSPECIFIED.name

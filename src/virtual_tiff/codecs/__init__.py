@@ -1,0 +1,14 @@
+"""The Zarr codecs no library provides, one per module as zarr-python's are.
+
+Each is registered with zarr on import and through the ``zarr.codecs`` entry point, so a store
+that names one opens wherever virtual-tiff is installed; only the files that need one use it.
+"""
+
+from virtual_tiff.codecs.masked_lerc import NAME as MASKED_LERC
+from virtual_tiff.codecs.masked_lerc import MaskedLerc, json_number
+from virtual_tiff.codecs.short_strip import NAME as SHORT_STRIP
+from virtual_tiff.codecs.short_strip import ShortStrip
+from virtual_tiff.codecs.zero_pad import NAME as ZERO_PAD
+from virtual_tiff.codecs.zero_pad import ZeroPad
+
+__all__ = ["MASKED_LERC", "SHORT_STRIP", "ZERO_PAD", "MaskedLerc", "ShortStrip", "ZeroPad", "json_number"]

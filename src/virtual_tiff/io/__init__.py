@@ -1,0 +1,32 @@
+"""url -> bytes: ranged, cached reads of one object through the user's registry, and what they record.
+
+``_storage`` (the url -> store/path rule and store failures as our errors) -> ``_object``
+(:class:`ObjectReader`: the header's ranged GETs, held by block) -> ``_provenance`` (ETag,
+last-modified and size per source, as the ``virtual_tiff`` attribute) and ``_registries``
+(registries built from urls, for the CLI and STAC).
+"""
+
+from virtual_tiff.io._object import BLOCK_BYTES, HEAD_BYTES, ObjectInfo, ObjectReader
+from virtual_tiff.io._provenance import (
+    ATTRIBUTE,
+    read_sources,
+    sources_attribute,
+    unquoted,
+)
+from virtual_tiff.io._registries import normalise_url, registry_for
+from virtual_tiff.io._storage import resolve, storage_errors
+
+__all__ = [
+    "ATTRIBUTE",
+    "BLOCK_BYTES",
+    "HEAD_BYTES",
+    "ObjectInfo",
+    "ObjectReader",
+    "normalise_url",
+    "read_sources",
+    "registry_for",
+    "resolve",
+    "sources_attribute",
+    "storage_errors",
+    "unquoted",
+]

@@ -1,0 +1,42 @@
+"""Many files -> one datacube: batched header reads, grids and placement, stacks, STAC, trees.
+
+``_batches`` (headers read concurrently in batches, one build per header signature, within
+:class:`ReadOptions`) -> ``_grids`` (which files share a grid, where each lies in the union) ->
+``_stack`` (one grid: manifests stacked directly; ``open_virtual_mfdataset``) -> ``_trees`` (a
+group per grid: ``open_virtual_mftree``) and ``_stac`` (STAC items: a variable per asset).
+"""
+
+from virtual_tiff.stacks._batches import (
+    Batch,
+    OnError,
+    Progress,
+    ReadOptions,
+    VirtualImage,
+    read_batch_async,
+    read_images,
+)
+from virtual_tiff.stacks._grids import Grid, Placement, group_names, place
+from virtual_tiff.stacks._stac import asset_table, item_dicts, open_stac
+from virtual_tiff.stacks._stack import open_virtual_mfdataset, stack_images
+from virtual_tiff.stacks._trees import open_virtual_mftree, tree_of
+
+__all__ = [
+    "Batch",
+    "Grid",
+    "OnError",
+    "Placement",
+    "Progress",
+    "ReadOptions",
+    "VirtualImage",
+    "asset_table",
+    "group_names",
+    "item_dicts",
+    "open_stac",
+    "open_virtual_mfdataset",
+    "open_virtual_mftree",
+    "place",
+    "read_batch_async",
+    "read_images",
+    "stack_images",
+    "tree_of",
+]
