@@ -3,7 +3,7 @@
 Writes N copies of one small tiled GeoTIFF (4 tiles each) under benchmarks/data/scale/, builds the
 time stack with ``open_virtual_mfdataset`` in batches, and reports (tracemalloc) the memory the
 result holds and the peak during the build, per manifest entry. Not part of pytest/CI
-(``tests/test_stack.py`` runs 500 files under a time bound).
+(``tests/stacks/test_stack.py`` runs 500 files under a time bound).
 """
 
 from __future__ import annotations

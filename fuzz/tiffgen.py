@@ -5,8 +5,8 @@ hypothesis in the CI test (``HypothesisDraw``: shrinkable, reproducible failures
 seeded ``random.Random`` in the long run (``RandomDraw``: ~100x cheaper per input, and an input
 is reproducible from its seed alone).
 
-Files are laid out by the struct-based builder of ``tests/test_malformed.py`` (one builder in the
-project); this module only decides the fields and encodes the chunks.
+Files are laid out by the struct-based builder of ``tests/helpers/tiffbuilder.py`` (one builder in
+the project); this module only decides the fields and encodes the chunks.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Protocol, Sequence, TypeVar
 
 import numpy as np
 
-from tests.test_malformed import (
+from tests.helpers.tiffbuilder import (
     FLAVOURS,
     IFD,
     LONG,

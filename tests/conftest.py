@@ -1,85 +1,25 @@
-"""Shared fixtures: a local registry, a real S3 API (moto server) on 127.0.0.1, and readers."""
+"""Shared fixtures: a local registry, a real S3 API (moto server) on 127.0.0.1, a SubIFD pyramid, and
+the allocation tracing of bounded builds. Helpers the tests import live in :mod:`tests.helpers`."""
 
 from __future__ import annotations
 
 import logging
 import os
-import re
+import struct
+import tracemalloc
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
-import xarray as xr
 from obspec_utils.registry import ObjectStoreRegistry
-from obstore.store import LocalStore, S3Store
+from obstore.store import LocalStore
 
-from virtual_tiff import VirtualTIFF
-
-BUCKET = "virtual-tiff-tests"
+from tests.helpers.pyramid import write_pyramid
+from tests.helpers.s3 import BUCKET, S3, RequestLog
 
 
 @pytest.fixture
 def registry() -> ObjectStoreRegistry:
     return ObjectStoreRegistry({"file://": LocalStore()})
-
-
-def file_url(path: Path) -> str:
-    return Path(path).resolve().as_uri()
-
-
-def open_virtual(url: str, registry: ObjectStoreRegistry, ifd: int = 0) -> xr.Dataset:
-    store = VirtualTIFF(ifd=ifd)(url=url, registry=registry)
-    return xr.open_zarr(store, zarr_format=3, consolidated=False)
-
-
-class RequestLog(logging.Handler):
-    """Counts the HTTP requests the moto server answered, by method and key."""
-
-    _line = re.compile(r'"(?:\x1b\[[0-9;]*m)*(GET|HEAD|PUT|POST|DELETE) (\S+) HTTP')
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.requests: list[tuple[str, str]] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        match = self._line.search(record.getMessage())
-        if match:
-            self.requests.append((match.group(1), match.group(2)))
-
-    def count(self, method: str, key: str) -> int:
-        return sum(1 for m, path in self.requests if m == method and path.endswith(f"/{BUCKET}/{key}"))
-
-    def clear(self) -> None:
-        self.requests.clear()
-
-
-@dataclass
-class S3:
-    """A bucket on the local moto server, with an obstore store and a request log."""
-
-    endpoint: str
-    client: object
-    log: RequestLog
-    store: S3Store = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.store = S3Store(
-            BUCKET,
-            endpoint=self.endpoint,
-            region="us-east-1",
-            access_key_id="testing",
-            secret_access_key="testing",
-            client_options={"allow_http": True, "timeout": "10s", "connect_timeout": "5s"},
-        )
-
-    def registry(self) -> ObjectStoreRegistry:
-        return ObjectStoreRegistry({f"s3://{BUCKET}": self.store})
-
-    def upload(self, path: Path, key: str | None = None) -> str:
-        key = key or Path(path).name
-        self.client.put_object(Bucket=BUCKET, Key=key, Body=Path(path).read_bytes())
-        return f"s3://{BUCKET}/{key}"
 
 
 @pytest.fixture(scope="session")
@@ -111,3 +51,49 @@ def s3() -> Iterator[S3]:
     finally:
         werkzeug.removeHandler(log)
         server.stop()
+
+
+@pytest.fixture(params=["IFD", "LONG", "IFD8"])
+def pyramid(request, tmp_path):
+    """A tifffile pyramid: level 0 in the main chain, reduced levels as SubIFDs, then a second page.
+
+    SubIFDs (tag 330) are written with each field type the spec allows: tifffile
+    writes IFD (classic) or IFD8 (BigTIFF); LONG is patched into the entry.
+    """
+    import tifffile
+
+    path = write_pyramid(tmp_path / "pyramid.tif", bigtiff=request.param == "IFD8")
+    with tifffile.TiffFile(path) as tif:
+        entry = tif.pages[0].tags["SubIFDs"]
+        assert entry.dtype == {"IFD": 13, "LONG": 13, "IFD8": 18}[request.param]
+        entry_offset = entry.offset
+    if request.param == "LONG":
+        with open(path, "r+b") as f:
+            f.seek(entry_offset + 2)
+            f.write(struct.pack("<H", 4))
+    return path
+
+
+# ----------------------------------------------------------------------------- bounded builds
+# Modules of hostile-file builds request these with ``pytestmark = pytest.mark.usefixtures(...)``.
+
+
+@pytest.fixture(scope="module")
+def traced_allocations() -> Iterator[None]:
+    """Trace allocations for the whole module, started and stopped while no build runs:
+    stopping tracemalloc while obstore's threads allocate can crash Python 3.12.1."""
+    tracemalloc.start()
+    yield
+    tracemalloc.stop()
+
+
+@pytest.fixture(scope="module")
+def warm_imports(tmp_path_factory) -> None:
+    """One build before the timed ones, so lazy imports and codec registries are not timed."""
+    from tests.helpers.builds import write
+    from tests.helpers.tiffbuilder import FLAVOURS, image, strip_fields
+    from tests.helpers.virtual import file_url
+    from virtual_tiff import VirtualTIFF
+
+    path = write(tmp_path_factory.mktemp("warm"), image(strip_fields(), FLAVOURS[0]))
+    VirtualTIFF(ifd=0)(url=file_url(path), registry=ObjectStoreRegistry({"file://": LocalStore()}))

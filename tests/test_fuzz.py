@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from fuzz.harness import MAX_PEAK_BYTES, Harness
 from fuzz.tiffgen import HypothesisDraw, generate, mutated
-from tests.test_malformed import (
+from tests.helpers.tiffbuilder import (
     BIGTIFF,
     DOUBLE,
     FLAVOURS,

@@ -15,8 +15,8 @@ import zarr
 from obspec_utils.registry import ObjectStoreRegistry
 from obstore.store import LocalStore, MemoryStore, S3Store
 
-from tests.conftest import BUCKET, S3, file_url
-from tests.test_malformed import (
+from tests.helpers.s3 import BUCKET, S3
+from tests.helpers.tiffbuilder import (
     FLAVOURS,
     LONG,
     Field,
@@ -25,6 +25,7 @@ from tests.test_malformed import (
     strip_fields,
     tile_fields,
 )
+from tests.helpers.virtual import file_url
 from virtual_tiff import VirtualTIFF
 from virtual_tiff.errors import SourceReadError, TruncatedTIFFError, VirtualTIFFError
 from virtual_tiff.read import TIFFManifestStore

@@ -29,15 +29,6 @@ class VirtualTIFFError(Exception):
         where = [part for part in (self.url, _ifd_label(self.ifd), self.tag) if part]
         return ": ".join([*where, self.reason])
 
-    def located(self, *, url: str | None = None, ifd: str | int | None = None) -> VirtualTIFFError:
-        """The same error with the location filled in where it was unknown."""
-        return type(self)(
-            self.reason,
-            url=self.url or url,
-            ifd=self.ifd if self.ifd is not None else ifd,
-            tag=self.tag,
-        )
-
 
 def _ifd_label(ifd: str | int | None) -> str | None:
     return None if ifd is None else f"IFD {ifd}"

@@ -18,6 +18,7 @@ from virtual_tiff.tiff import (
     IFD,
     Limits,
     TIFFFile,
+    is_reduced,
     mask_of,
     read_tiff,
     walk_until_mask_of,
@@ -74,7 +75,8 @@ class VirtualTIFF:
                 return []
             mask = mask_of(k, main)
             # An overview inherits IFD 0's georeferencing and metadata, so IFD 0's values come too.
-            return [(k,), (0,)] + ([] if mask is None else [mask.path])
+            base = [(0,)] if is_reduced(main[k]) else []
+            return [(k,), *base] + ([] if mask is None else [mask.path])
 
         tiff = await read_tiff(reader, stop=walk_until_mask_of(k), choose=choose, limits=self.limits)
         if len(tiff.ifds) <= k:

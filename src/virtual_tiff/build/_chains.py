@@ -7,18 +7,13 @@ imagecodecs-zarr installed and without importing virtual_tiff.
 A chain reads, in encode order: ``transpose`` (chunky pixels), an optional
 predictor filter, one array->bytes serializer, and an optional compressor.
 
-Why Deflate stays ``numcodecs.zlib``, even where the chain already needs
-imagecodecs (predictor 2's ``imagecodecs_delta``): imagecodecs-zarr's
-``imagecodecs_deflate`` calls ``imagecodecs.deflate_decode`` without the
-decoded size, and without it imagecodecs decodes with zlib, not libdeflate.
-Measured on the benchmark COG (16 tiles of 512² uint16, 2 cores): the raw
-tiles take 27 ms with ``deflate_decode`` unsized, 28 ms with Python's zlib and
-15 ms with libdeflate given the size; through zarr a full read took 21.8 ms
-(min of 25) with ``imagecodecs_deflate`` and 21.7 ms with ``numcodecs.zlib``.
-Same speed, so the portable codec (zarr + numcodecs, also zarrs) wins.
-libdeflate's gain needs a Deflate codec that passes the chunk's decoded size
-(16 ms per read with such a codec, measured): no library's codec does yet,
-and one of ours would make stores unreadable without virtual_tiff.
+Why Deflate is ``numcodecs.zlib``, even where the chain already needs imagecodecs (predictor
+2's ``imagecodecs_delta``): it is the portable name (zarr + numcodecs, also zarrs), and
+imagecodecs-zarr's ``imagecodecs_deflate`` is no faster, because it does not pass the decoded
+size either, and without it imagecodecs decodes with zlib, not libdeflate. The speed of
+libdeflate comes from the read side instead: our codec pipeline decodes a Deflate step that feeds
+the ``bytes`` serializer with its known size (:data:`virtual_tiff.read.pipeline.SIZED_DECODERS`),
+so stores stay readable by any zarr and read fast through virtual-tiff.
 """
 
 from __future__ import annotations

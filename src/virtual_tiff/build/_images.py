@@ -1,8 +1,8 @@
 """One image of a TIFF -> its Zarr arrays: data, mask, ``spatial_ref``, ``x`` and ``y``.
 
-Overviews carry neither GeoKeys nor GDAL metadata: they inherit the full
-resolution image's CRS (transform scaled by the size ratio), nodata and band
-metadata, as GDAL's overview levels do.
+Overviews and SubIFDs carry neither GeoKeys nor GDAL metadata: they inherit the full
+resolution image's CRS (transform scaled by the size ratio), nodata and band metadata, as
+GDAL's overview levels do. Pages of a multi-page TIFF inherit nothing.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from virtual_tiff.geo import (
     parse_gdal_metadata,
     parse_nodata,
 )
-from virtual_tiff.tiff import IFD, Image, NewSubfileType
+from virtual_tiff.tiff import IFD, Image, is_reduced
 
 MASK_VARIABLE = "mask"
 #: GDAL's internal masks: 0 where the data is nodata, 1 (255 in GDAL's mask band) where valid.
@@ -45,19 +45,22 @@ class Inherited:
 
 
 def describe(ifd: IFD, base: Inherited | None = None) -> Inherited:
-    """The IFD's own georeference, nodata and metadata, falling back to ``base`` for overviews."""
-    base = base or Inherited()
+    """The IFD's own georeference, nodata and metadata; a reduced-resolution image falls back to ``base``.
+
+    Pages of a multi-page TIFF keep what they carry and inherit nothing (``base`` is ignored).
+    """
     try:
         georef = georeference(ifd)
     except VirtualTIFFError as exc:
         # The pixels are still right; a CRS we cannot rebuild should not hide them.
         warnings.warn(f"read without georeferencing: {exc}", stacklevel=2)
         georef = None
-    reduced = bool(ifd.new_subfile_type & NewSubfileType.REDUCEDIMAGE) or len(ifd.path) > 1
-    if georef is None and reduced and base.georef is not None:
-        georef = base.georef.overview((ifd.height, ifd.width))
     nodata = parse_nodata(ifd)
     metadata = parse_gdal_metadata(ifd)
+    if base is None or not is_reduced(ifd):
+        return Inherited(georef, nodata, metadata)
+    if georef is None and base.georef is not None:
+        georef = base.georef.overview((ifd.height, ifd.width))
     return Inherited(
         georef=georef,
         nodata=base.nodata if nodata is None else nodata,

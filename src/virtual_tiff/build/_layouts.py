@@ -10,15 +10,15 @@ from virtual_tiff.build._coords import SPATIAL_REF
 from virtual_tiff.build._images import Inherited, describe, image_node
 from virtual_tiff.geo import Level, merge_attrs, multiscales_attrs
 from virtual_tiff.io import sources_attribute
-from virtual_tiff.tiff import Image, TIFFFile, images, is_mask, mask_of
+from virtual_tiff.tiff import Image, TIFFFile, images, is_mask, is_reduced, mask_of
 
 #: The data variable of each group in the nested layout.
 NESTED_VARIABLE = "data"
 
 
 def _base(tiff: TIFFFile, index: int) -> Inherited | None:
-    """What overviews inherit: the full-resolution image's georeference and metadata."""
-    return None if index == 0 else describe(tiff.ifds[0])
+    """What a reduced-resolution image inherits: the full-resolution image's georeference and metadata."""
+    return describe(tiff.ifds[0]) if index and is_reduced(tiff.ifds[index]) else None
 
 
 def single(tiff: TIFFFile, index: int) -> ManifestGroup:

@@ -17,7 +17,6 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
-import numpy as np
 from obspec_utils.wrappers import RequestTrace
 
 from virtual_tiff.errors import VirtualTIFFError
@@ -144,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
         to_kerchunk(obj, args.out, format="parquet" if args.format == "parquet" else "json")
     datasets = [node.dataset for node in obj.subtree] if isinstance(obj, xr.DataTree) else [obj]
     chunks = sum(
-        int(np.count_nonzero(np.asarray(v.data.manifest._paths) != ""))
+        sum(1 for _ in v.data.manifest.iter_nonempty_paths())
         for ds in datasets
         for v in ds.variables.values()
         if isinstance(v.data, ManifestArray)

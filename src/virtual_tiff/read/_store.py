@@ -25,21 +25,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Literal
-from urllib.parse import urlparse
+from typing import Literal
 
 from obspec_utils.registry import ObjectStoreRegistry
-from virtualizarr.manifests import ManifestGroup, ManifestStore
-from virtualizarr.manifests.store import (
-    _get_deepest_group_or_array,
-    _transform_byte_range,
-)
+from virtualizarr.manifests import ManifestArray, ManifestGroup, ManifestStore
 from virtualizarr.manifests.utils import parse_manifest_index
-from zarr.abc.store import ByteRequest
+from zarr.abc.store import ByteRequest, OffsetByteRequest, RangeByteRequest, SuffixByteRequest
 from zarr.core.buffer import Buffer, BufferPrototype, default_buffer_prototype
 
-from virtual_tiff.errors import VirtualTIFFError
-from virtual_tiff.io import read_sources
+from virtual_tiff.io import read_sources, resolve
 from virtual_tiff.read._ranges import (
     CoalesceOptions,
     RangeReader,
@@ -50,6 +44,9 @@ from virtual_tiff.read._ranges import (
 
 class TIFFManifestStore(ManifestStore):
     """A :class:`~virtualizarr.manifests.ManifestStore` that coalesces chunk reads (see the module).
+
+    As a subclass it reads ManifestStore's own ``_group`` and ``_registry``, and a manifest's
+    inlined chunks through ``ChunkManifest._inlined``: VirtualiZarr 2.8 has no public accessors.
 
     Same constructor as ManifestStore plus ``options`` (:class:`CoalesceOptions`). Wrap a store a
     parser returned with :meth:`from_store`. ``reader.stats`` counts reads, requests and bytes.
@@ -68,10 +65,13 @@ class TIFFManifestStore(ManifestStore):
         super().__init__(group, registry=registry)
         self.reader = RangeReader(options)
         self._etags = {url: info.etag for url, info in read_sources(group.metadata.attributes).items()}
+        #: Each manifest url resolved once: a read of thousands of chunks resolves a few sources.
+        self._sources: dict[str, SourceObject] = {}
 
     @classmethod
     def from_store(cls, store: ManifestStore, options: CoalesceOptions | None = None) -> TIFFManifestStore:
         """The same group and registry, read through a coalescing reader."""
+        # ManifestStore exposes neither its group nor its registry publicly (VirtualiZarr 2.8).
         return cls(store._group, registry=store._registry, options=options)
 
     def __str__(self) -> str:
@@ -85,11 +85,19 @@ class TIFFManifestStore(ManifestStore):
 
     __hash__ = object.__hash__
 
+    def _source(self, url: str) -> SourceObject:
+        """The object behind a manifest url, resolved once per url (the one rule: :func:`virtual_tiff.io.resolve`)."""
+        source = self._sources.get(url)
+        if source is None:
+            store, path = resolve(url, self._registry)
+            source = self._sources[url] = SourceObject(store, path, url, self._etags.get(url))
+        return source
+
     def _resolve(
         self, key: str, prototype: BufferPrototype, byte_range: ByteRequest | None
     ) -> Buffer | RangeRequest | None:
         """What ``get`` answers without I/O, or the byte range it must read (ManifestStore's rules)."""
-        node, suffix = _get_deepest_group_or_array(self._group, key)
+        node, suffix = _node_at(self._group, key)
         if suffix.endswith("zarr.json"):
             return node.metadata.to_buffer_dict(prototype=default_buffer_prototype())["zarr.json"]
         if suffix.endswith((".zattrs", ".zgroup", ".zarray", ".zmetadata")):
@@ -99,32 +107,17 @@ class TIFFManifestStore(ManifestStore):
         manifest = node.manifest
         separator: Literal[".", "/"] = getattr(node.metadata.chunk_key_encoding, "separator", ".")
         index = parse_manifest_index(key, separator, expand_pattern=True)
-        if index in manifest._inlined:
-            data = manifest._inlined[index]
-            if byte_range is not None:
-                r = _transform_byte_range(byte_range, chunk_start=0, chunk_end_exclusive=len(data))
-                data = data[r.start : r.end]
-            return prototype.buffer.from_bytes(data)
+        inlined = manifest._inlined  # VirtualiZarr has no public accessor for inlined chunks
+        if index in inlined:
+            data = inlined[index]
+            start, end = _byte_range(byte_range, 0, len(data))
+            return prototype.buffer.from_bytes(data[start:end])
         entry = manifest.get_entry(index)
         if entry is None:
             return None
-        url, offset, length = entry["path"], int(entry["offset"]), int(entry["length"])
-        try:
-            store, _ = self._registry.resolve(url)
-        except ValueError as exc:  # never a fallback store: only the user's registry resolves urls
-            raise VirtualTIFFError(f"no store registered for this url ({exc})", url=url) from None
-        if not store:
-            raise VirtualTIFFError("no store registered for this url", url=url)
-        path = urlparse(url).path
-        if getattr(store, "prefix", None):
-            prefix = str(store.prefix).lstrip("/")
-        elif hasattr(store, "url"):
-            prefix = urlparse(store.url).path.lstrip("/")
-        else:
-            prefix = ""
-        path = path.lstrip("/").removeprefix(prefix).lstrip("/")
-        r = _transform_byte_range(byte_range, chunk_start=offset, chunk_end_exclusive=offset + length)
-        return RangeRequest(SourceObject(store, path, url, self._etags.get(url)), int(r.start), int(r.end))
+        offset, length = int(entry["offset"]), int(entry["length"])
+        start, end = _byte_range(byte_range, offset, offset + length)
+        return RangeRequest(self._source(entry["path"]), start, end)
 
     async def _read(self, found: Buffer | RangeRequest | None, prototype: BufferPrototype) -> Buffer | None:
         if not isinstance(found, RangeRequest):
@@ -172,22 +165,11 @@ class TIFFManifestStore(ManifestStore):
 
     async def exists(self, key: str) -> bool:
         """True for the metadata document of every node and for every chunk with bytes (no I/O)."""
-        node: ManifestGroup | Any = self._group
-        parts = key.split("/")
-        for i, part in enumerate(parts):
-            if isinstance(node, ManifestGroup) and part in node.groups:
-                node = node.groups[part]
-            elif isinstance(node, ManifestGroup) and part in node.arrays:
-                node = node.arrays[part]
-            else:
-                rest = "/".join(parts[i:])
-                break
-        else:
-            return False  # the key names a node, not a document in it
+        node, rest = _node_at(self._group, key)
         if rest == "zarr.json":
             return True
-        if isinstance(node, ManifestGroup):
-            return False
+        if isinstance(node, ManifestGroup) or not rest:
+            return False  # a group holds no chunks; a bare node name is not a document
         manifest = node.manifest
         separator = getattr(node.metadata.chunk_key_encoding, "separator", ".")
         try:
@@ -198,4 +180,33 @@ class TIFFManifestStore(ManifestStore):
             i >= n for i, n in zip(index, manifest.shape_chunk_grid, strict=True)
         ):
             return False
-        return index in manifest._inlined or manifest.get_entry(index) is not None
+        return index in manifest._inlined or manifest.get_entry(index) is not None  # _inlined: see _resolve
+
+
+def _node_at(group: ManifestGroup, key: str) -> tuple[ManifestGroup | ManifestArray, str]:
+    """The deepest group or array that ``key`` names, and the rest of the key below it."""
+    node: ManifestGroup | ManifestArray = group
+    parts = key.split("/")
+    for i, part in enumerate(parts):
+        if isinstance(node, ManifestGroup) and part in node.groups:
+            node = node.groups[part]
+        elif isinstance(node, ManifestGroup) and part in node.arrays:
+            node = node.arrays[part]
+        else:
+            return node, "/".join(parts[i:])
+    return node, ""
+
+
+def _byte_range(byte_range: ByteRequest | None, start: int, end: int) -> tuple[int, int]:
+    """A request's byte range within a chunk stored at ``[start, end)``, as object offsets."""
+    if byte_range is None:
+        return start, end
+    if isinstance(byte_range, RangeByteRequest):
+        if byte_range.end > end - start:
+            raise ValueError(f"the chunk ends at byte {end - start}, the request at {byte_range.end}")
+        return start + byte_range.start, start + byte_range.end
+    if isinstance(byte_range, OffsetByteRequest):
+        return start + byte_range.offset, end
+    if isinstance(byte_range, SuffixByteRequest):
+        return end - byte_range.suffix, end
+    raise ValueError(f"unexpected byte range {byte_range!r}")

@@ -88,6 +88,8 @@ def _stacked_manifest(
     manifests: Sequence[ChunkManifest], chunk_offsets: Sequence[tuple[int, int]], grid_shape: tuple[int, ...]
 ) -> ChunkManifest:
     """One manifest of shape ``(n, *grid_shape)``: each file's chunks at its offset, ``""`` (fill value) elsewhere."""
+    # VirtualiZarr builds manifests from arrays (ChunkManifest.from_arrays) but has no public accessor
+    # for them: stacking numpy arrays directly reads ChunkManifest._paths, _offsets and _lengths.
     if all(m.shape_chunk_grid == grid_shape for m in manifests) and not any(any(o) for o in chunk_offsets):
         return ChunkManifest.from_arrays(
             paths=np.stack([m._paths for m in manifests]),

@@ -6,7 +6,7 @@ spec's defaults) -> ``_walk`` (:func:`read_tiff`: the bounded IFD walk over rang
 :class:`Limits`) -> ``_chain`` (which IFDs of the main chain are images and which their masks).
 """
 
-from virtual_tiff.tiff._chain import Image, images, is_mask, mask_of, walk_until_mask_of
+from virtual_tiff.tiff._chain import Image, images, is_mask, is_reduced, mask_of, walk_until_mask_of
 from virtual_tiff.tiff._ifd import IFD
 from virtual_tiff.tiff._tags import (
     Compression,
@@ -40,6 +40,7 @@ __all__ = [
     "flatten_ifds",
     "images",
     "is_mask",
+    "is_reduced",
     "mask_of",
     "read_tiff",
     "walk_until_mask_of",

@@ -28,6 +28,15 @@ def is_mask(ifd: IFD) -> bool:
     return bool(ifd.new_subfile_type & NewSubfileType.MASK)
 
 
+def is_reduced(ifd: IFD) -> bool:
+    """A reduced-resolution version of another image: an overview (NewSubfileType REDUCEDIMAGE) or a SubIFD.
+
+    Only these inherit the full-resolution image's georeferencing, nodata and GDAL metadata (they
+    carry none of their own, as GDAL writes them); a page of a multi-page TIFF is an image of its own.
+    """
+    return bool(ifd.new_subfile_type & NewSubfileType.REDUCEDIMAGE) or len(ifd.path) > 1
+
+
 def _size(ifd: IFD) -> tuple[int, int] | None:
     if Tag.ImageWidth not in ifd.tags or Tag.ImageLength not in ifd.tags:
         return None

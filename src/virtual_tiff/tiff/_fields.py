@@ -63,11 +63,6 @@ class Entry:
     def nbytes(self) -> int:
         return self.count * FIELD_SIZES[self.type]
 
-    @property
-    def end(self) -> int:
-        assert self.offset is not None
-        return self.offset + self.nbytes
-
 
 def decode_value(entry: Entry, raw: bytes, byteorder: str) -> TagValue:
     """Turn an entry's raw bytes into text, bytes or a numeric array.

@@ -8,7 +8,7 @@ from typing import Literal
 
 from virtual_tiff.errors import NotATIFFError, TruncatedTIFFError
 
-#: Large enough for a COG's whole header (GDAL puts every IFD and their arrays first).
+#: Bytes of a BigTIFF header, the longer of the two flavours.
 HEADER_MIN_BYTES = 16
 
 
@@ -46,9 +46,6 @@ class TIFFHeader:
     def entry_format(self) -> str:
         """tag, type, count, and the raw value slot."""
         return self.byteorder + ("HHQ8s" if self.bigtiff else "HHI4s")
-
-    def ifd_size(self, n_entries: int) -> int:
-        return self.count_size + n_entries * self.entry_size + self.offset_size
 
 
 def parse_header(head: bytes, *, url: str | None = None) -> TIFFHeader:

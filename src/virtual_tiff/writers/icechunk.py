@@ -130,6 +130,7 @@ def _set_checksummed_refs(
 ) -> None:
     """Re-set an array's references one source at a time: Icechunk takes one checksum per call."""
     manifest = array.manifest
+    # No public accessor for a manifest's arrays (VirtualiZarr 2.8): ChunkManifest._paths, _offsets, _lengths.
     paths = np.asarray(manifest._paths)
     for url in np.unique(paths[paths != ""]):
         url = str(url)

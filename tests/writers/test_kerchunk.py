@@ -19,16 +19,11 @@ import zarr
 from fsspec.implementations.reference import LazyReferenceMapper
 from xarray.backends.zarr import FillValueCoder
 
-from tests.conftest import file_url
-from tests.variants import (
-    Variant,
-    assert_pyramid_tree,
-    gdal_variant,
-    read_tifffile,
-    sample_data,
-    tifffile_variant,
-    write_pyramid,
-)
+from tests.helpers.oracles import read_tifffile
+from tests.helpers.pyramid import assert_pyramid_tree, write_pyramid
+from tests.helpers.samples import sample_data
+from tests.helpers.variants import Variant, gdal_variant, tifffile_variant
+from tests.helpers.virtual import file_url
 from virtual_tiff import UnsupportedTIFFError, VirtualTIFF, open_virtual_mfdataset
 from virtual_tiff.io import ATTRIBUTE
 from virtual_tiff.writers.kerchunk import to_kerchunk

@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from tests.conftest import BUCKET, open_virtual
-from tests.variants import read_rasterio, sample_data
+from tests.helpers.oracles import read_rasterio
+from tests.helpers.s3 import BUCKET
+from tests.helpers.samples import sample_data
+from tests.helpers.virtual import file_url, open_virtual
 from virtual_tiff import VirtualTIFF
 
 
@@ -91,7 +93,6 @@ def test_the_same_bytes_uploaded_again_still_read(s3, tmp_path):
 
 
 def test_a_changed_local_file_raises(tmp_path, registry):
-    from tests.conftest import file_url
     from virtual_tiff import SourceChangedError
 
     path = tmp_path / "local.tif"

@@ -1,7 +1,7 @@
 """Beyond the basic matrix: what GDAL writes by default and the TIFF features upstream refuses.
 
-Pixel rows compare with GDAL and tifffile like tests/test_pixels.py; refusal
-rows assert the specific error and that it names the tag.
+Pixel rows compare with GDAL and tifffile like tests/build/test_pixels.py; the refusals are in
+tests/build/test_refused_features.py.
 """
 
 from __future__ import annotations
@@ -10,19 +10,11 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from tests.conftest import file_url, open_virtual
-from tests.test_pixels import test_pixels_equal_independent_readers as check_pixels
-from tests.variants import (
-    HEIGHT,
-    WIDTH,
-    Variant,
-    gdal_variant,
-    read_rasterio,
-    read_tifffile,
-    sample_data,
-    tifffile_variant,
-)
-from virtual_tiff import UnsupportedTIFFError, VirtualTIFF
+from tests.helpers.oracles import assert_pixels_equal_independent_readers, read_rasterio, read_tifffile
+from tests.helpers.samples import HEIGHT, WIDTH, sample_data
+from tests.helpers.variants import Variant, gdal_variant, tifffile_variant
+from tests.helpers.virtual import file_url, open_virtual
+from virtual_tiff import VirtualTIFF
 
 
 def _packed(bits: int, dtype: str, bands: int = 1, **options) -> Variant:
@@ -91,7 +83,7 @@ FEATURES: list[Variant] = [
 
 @pytest.mark.parametrize("variant", FEATURES, ids=lambda v: v.id)
 def test_feature_pixels(variant, tmp_path, registry):
-    check_pixels(variant, tmp_path, registry)
+    assert_pixels_equal_independent_readers(variant, tmp_path, registry)
 
 
 @pytest.mark.parametrize(
@@ -125,44 +117,6 @@ def test_palette_gives_indices_and_the_colormap(tmp_path, registry):
         gdal_colormap = src.colormap(1)
     rgb8 = [[round(c / 257) for c in row] for row in da.attrs["colormap"]]
     assert [list(gdal_colormap[i][:3]) for i in range(16)] == rgb8[:16]
-
-
-def _gdal_file(path, dtype, bands, data=None, **options):
-    import rasterio
-
-    data = sample_data(dtype, bands) if data is None else data
-    with rasterio.open(path, "w", driver="GTiff", height=HEIGHT, width=WIDTH, count=bands, dtype=dtype,
-                       **options) as dst:
-        dst.write(data)
-
-
-REFUSED = [
-    pytest.param(lambda p: _gdal_file(p, "complex_int16", 1, sample_data("complex64", 1)), "SampleFormat",
-                 id="complex-int16"),
-]
-
-
-@pytest.mark.parametrize("write, tag", REFUSED)
-def test_unsupported_features_raise_named_errors(write, tag, tmp_path, registry):
-    path = tmp_path / "refused.tif"
-    write(path)
-    with pytest.raises(UnsupportedTIFFError, match=tag) as info:
-        VirtualTIFF(ifd=0)(url=file_url(path), registry=registry)
-    assert "refused.tif" in str(info.value) and "IFD 0" in str(info.value)
-
-
-def test_partial_strip_store_reopens_from_the_codec_entry_point(tmp_path, registry):
-    """The zero-pad codec resolves by name, as zarr looks codecs up when reopening metadata."""
-    import tifffile
-    from zarr.registry import get_codec_class
-
-    from virtual_tiff.codecs import ZeroPad
-
-    path = tmp_path / "strips.tif"
-    tifffile.imwrite(path, sample_data("uint8", 1)[0], rowsperstrip=30)
-    ds = xr.open_zarr(VirtualTIFF()(url=file_url(path), registry=registry), zarr_format=3, consolidated=False)
-    assert ds["0"].shape == (HEIGHT, WIDTH)
-    assert get_codec_class("virtual_tiff.zero_pad") is ZeroPad
 
 
 @pytest.fixture

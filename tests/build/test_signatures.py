@@ -7,7 +7,7 @@ import pytest
 import tifffile
 import xarray as xr
 
-from tests.conftest import file_url
+from tests.helpers.virtual import file_url
 from virtual_tiff import VirtualTIFF
 from virtual_tiff.io import read_sources
 

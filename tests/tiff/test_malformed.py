@@ -15,10 +15,7 @@ and valid files written by tifffile that the tests truncate or patch.
 from __future__ import annotations
 
 import struct
-import time
-import tracemalloc
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,7 +23,29 @@ import numpy as np
 import pytest
 import tifffile
 
-from tests.conftest import file_url, open_virtual
+from tests.helpers.builds import build, expect_error, write
+from tests.helpers.tiffbuilder import (
+    ASCII,
+    BIGTIFF,
+    DOUBLE,
+    FLAVOURS,
+    IFD,
+    LONG,
+    LONG8,
+    PIXELS,
+    SHORT,
+    SIDE,
+    SLONG,
+    At,
+    Field,
+    Flavour,
+    build_tiff,
+    edit,
+    image,
+    strip_fields,
+    tile_fields,
+)
+from tests.helpers.virtual import file_url, open_virtual
 from virtual_tiff import VirtualTIFF
 from virtual_tiff.errors import (
     IFDLoopError,
@@ -38,227 +57,8 @@ from virtual_tiff.errors import (
     VirtualTIFFError,
 )
 
-#: A hang fails the test instead of blocking the suite.
-pytestmark = pytest.mark.timeout(20)
-
-#: Behaviour bounds of one build, whatever the file claims.
-MAX_SECONDS = 1.0
-MAX_PEAK_BYTES = 64 * 1024 * 1024
-
-
-# --------------------------------------------------------------------------- builder
-
-# Field types: (struct format, bytes per value).
-BYTE, ASCII, SHORT, LONG, RATIONAL, SLONG, DOUBLE, IFD, LONG8, IFD8 = 1, 2, 3, 4, 5, 9, 12, 13, 16, 18
-TYPE_FORMATS: dict[int, str] = {
-    BYTE: "B", ASCII: "B", SHORT: "H", LONG: "I", 6: "b", 7: "B", 8: "h", SLONG: "i",
-    11: "f", DOUBLE: "d", IFD: "I", LONG8: "Q", 17: "q", IFD8: "Q",
-}
-TYPE_SIZES: dict[int, int] = {**{t: struct.calcsize(f) for t, f in TYPE_FORMATS.items()}, RATIONAL: 8, 10: 8}
-
-
-@dataclass(frozen=True)
-class At:
-    """An offset the builder resolves once it has laid the file out: the pixel data, or IFD ``ifd``."""
-
-    ifd: int | None = None
-    plus: int = 0
-
-
-@dataclass(frozen=True)
-class Field:
-    """One IFD entry. ``values`` are numbers/:class:`At` (packed per ``type``) or raw bytes.
-
-    ``count`` overrides the declared count (the builder still writes only
-    ``values``); ``offset`` puts that offset in the value slot instead of
-    writing the values out of line.
-    """
-
-    tag: int
-    type: int
-    values: tuple | bytes
-    count: int | None = None
-    offset: int | At | None = None
-
-
-@dataclass(frozen=True)
-class Flavour:
-    byteorder: str
-    bigtiff: bool
-
-    @property
-    def id(self) -> str:
-        return ("bigtiff" if self.bigtiff else "classic") + ("-II" if self.byteorder == "<" else "-MM")
-
-
-FLAVOURS = [Flavour("<", False), Flavour(">", False), Flavour("<", True), Flavour(">", True)]
-BIGTIFF = tuple(f for f in FLAVOURS if f.bigtiff)
-
-
-def build_tiff(
-    ifds: list[list[Field]],
-    flavour: Flavour = FLAVOURS[0],
-    *,
-    data: bytes = b"",
-    next_offsets: dict[int, int | At] | None = None,
-    entry_counts: dict[int, int] | None = None,
-    first_ifd: int | At = At(ifd=0),
-    tail: bytes = b"",
-) -> bytes:
-    """A TIFF laid out as header, ``data`` (pixels, at ``At()``), each IFD followed by its values, ``tail``.
-
-    IFD ``k`` links to ``k + 1`` and the last to 0 unless ``next_offsets`` says
-    otherwise; ``entry_counts`` overrides the entry count an IFD declares.
-    """
-    bo, big = flavour.byteorder, flavour.bigtiff
-    off_fmt, slot = ("Q", 8) if big else ("I", 4)
-    header_size = 16 if big else 8
-    next_offsets = next_offsets or {}
-    entry_counts = entry_counts or {}
-
-    def pack(ifd_offsets: list[int]) -> tuple[bytes, list[int]]:
-        def resolve(v: int | float | At) -> int | float:
-            if isinstance(v, At):
-                return (header_size if v.ifd is None else ifd_offsets[v.ifd]) + v.plus
-            return v
-
-        def raw_values(f: Field) -> bytes:
-            if isinstance(f.values, bytes):
-                return f.values
-            return b"".join(struct.pack(bo + TYPE_FORMATS[f.type], resolve(v)) for v in f.values)
-
-        out = bytearray()
-        out += (b"II" if bo == "<" else b"MM") + struct.pack(bo + "H", 43 if big else 42)
-        out += struct.pack(bo + "HHQ", 8, 0, resolve(first_ifd)) if big else struct.pack(bo + "I", resolve(first_ifd))
-        out += data
-        offsets = []
-        for k, fields in enumerate(ifds):
-            out += b"\0" * (len(out) % 2)  # IFDs and values start on a word boundary
-            offsets.append(len(out))
-            table_size = (8 if big else 2) + len(fields) * (20 if big else 12) + slot
-            values_at = len(out) + table_size
-            table, values = bytearray(), bytearray()
-            table += struct.pack(bo + ("Q" if big else "H"), entry_counts.get(k, len(fields)))
-            for f in sorted(fields, key=lambda f: f.tag):
-                raw = raw_values(f)
-                count = f.count if f.count is not None else len(raw) // TYPE_SIZES.get(f.type, 1)
-                table += struct.pack(bo + ("HHQ" if big else "HHI"), f.tag, f.type, count)
-                if f.offset is not None:
-                    table += struct.pack(bo + off_fmt, resolve(f.offset))
-                elif count * TYPE_SIZES.get(f.type, 1) <= slot:
-                    table += raw.ljust(slot, b"\0")[:slot]
-                else:
-                    table += struct.pack(bo + off_fmt, values_at + len(values))
-                    values += raw + b"\0" * (len(raw) % 2)
-            default_next = At(ifd=k + 1) if k + 1 < len(ifds) else 0
-            table += struct.pack(bo + off_fmt, resolve(next_offsets.get(k, default_next)))
-            out += table + values
-        return bytes(out + tail), offsets
-
-    _, offsets = pack([0] * len(ifds))
-    out, final = pack(offsets)
-    assert final == offsets
-    return out
-
-
-# A tiny valid image: 16 x 16 uint8 as one uncompressed strip, or as one 16 x 16 tile.
-SIDE = 16
-PIXELS = bytes(range(256))
-
-
-def image_fields(width: int, height: int) -> list[Field]:
-    """What strips and tiles share: size, 8 bits, no compression, MinIsBlack."""
-    return [
-        Field(256, LONG, (width,)),
-        Field(257, LONG, (height,)),
-        Field(258, SHORT, (8,)),
-        Field(259, SHORT, (1,)),
-        Field(262, SHORT, (1,)),
-    ]
-
-
-def strip_fields(*, width: int = SIDE, height: int = SIDE) -> list[Field]:
-    return image_fields(width, height) + [
-        Field(273, LONG, (At(),)),
-        Field(278, LONG, (height,)),
-        Field(279, LONG, (len(PIXELS),)),
-    ]
-
-
-def tile_fields(*, width: int = SIDE, height: int = SIDE) -> list[Field]:
-    return image_fields(width, height) + [
-        Field(322, SHORT, (SIDE,)),
-        Field(323, SHORT, (SIDE,)),
-        Field(324, LONG, (At(),)),
-        Field(325, LONG, (len(PIXELS),)),
-    ]
-
-
-def edit(fields: list[Field], *changes: Field, drop: tuple[int, ...] = ()) -> list[Field]:
-    """``fields`` with the entries of ``changes`` replacing (or added to) those of the same tag."""
-    replaced = {f.tag for f in changes} | set(drop)
-    return [f for f in fields if f.tag not in replaced] + list(changes)
-
-
-def image(fields: list[Field], flavour: Flavour, **kwargs) -> bytes:
-    return build_tiff([fields], flavour, data=PIXELS, **kwargs)
-
-
-# --------------------------------------------------------------------------- checks
-
-
-@pytest.fixture(autouse=True, scope="module")
-def traced_allocations() -> Iterator[None]:
-    """Trace allocations for the whole module, started and stopped while no build runs:
-    stopping tracemalloc while obstore's threads allocate can crash Python 3.12.1."""
-    tracemalloc.start()
-    yield
-    tracemalloc.stop()
-
-
-@contextmanager
-def bounded() -> Iterator[None]:
-    """The body must take under MAX_SECONDS and a Python allocation peak under MAX_PEAK_BYTES."""
-    baseline, _ = tracemalloc.get_traced_memory()
-    tracemalloc.reset_peak()
-    start = time.perf_counter()
-    try:
-        yield
-    finally:
-        elapsed = time.perf_counter() - start
-        _, peak = tracemalloc.get_traced_memory()
-        assert elapsed < MAX_SECONDS, f"build took {elapsed:.2f} s"
-        assert peak - baseline < MAX_PEAK_BYTES, f"build allocated {(peak - baseline) / 2**20:.0f} MiB"
-
-
-def build(path: Path, registry, ifd: int | None = 0):
-    with bounded():
-        return VirtualTIFF(ifd=ifd)(url=file_url(path), registry=registry)
-
-
-def expect_error(path: Path, registry, error: type[VirtualTIFFError], ifd: int | None = 0) -> VirtualTIFFError:
-    """The build raises exactly ``error`` (not a parent, not a sibling), naming the file."""
-    with pytest.raises(VirtualTIFFError) as info:
-        build(path, registry, ifd)
-    assert type(info.value) is error, f"expected {error.__name__}, got {type(info.value).__name__}: {info.value}"
-    assert file_url(path) in str(info.value)
-    return info.value
-
-
-def write(tmp_path: Path, content: bytes, name: str = "case.tif") -> Path:
-    path = tmp_path / name
-    path.write_bytes(content)
-    return path
-
-
-@pytest.fixture(scope="module", autouse=True)
-def warm_imports(tmp_path_factory) -> None:
-    """One build before the timed ones, so lazy imports and codec registries are not timed."""
-    from obspec_utils.registry import ObjectStoreRegistry
-    from obstore.store import LocalStore
-
-    path = write(tmp_path_factory.mktemp("warm"), image(strip_fields(), FLAVOURS[0]))
-    VirtualTIFF(ifd=0)(url=file_url(path), registry=ObjectStoreRegistry({"file://": LocalStore()}))
+#: A hang fails the test instead of blocking the suite; builds are timed and their allocations traced.
+pytestmark = [pytest.mark.timeout(20), pytest.mark.usefixtures("traced_allocations", "warm_imports")]
 
 
 def test_builder_writes_valid_tiffs(tmp_path, registry):
@@ -427,18 +227,6 @@ STRUCTURE_CASES = [
     Case("uncompressed-strip-too-short", with_fields(Field(279, LONG, (100,))), MalformedTIFFError,
          names=("StripByteCounts",)),
     Case("subifds-as-text", with_fields(Field(330, ASCII, b"abcdefgh\0")), MalformedTIFFError, names=("SubIFDs",)),
-    # Valid TIFF features no Zarr codec chain decodes: the message names the tag.
-    Case("old-style-jpeg", with_fields(Field(259, SHORT, (6,))), UnsupportedTIFFError, names=("Compression", "OJPEG")),
-    Case("sgilog", with_fields(Field(259, SHORT, (34676,))), UnsupportedTIFFError, names=("Compression", "SGILOG")),
-    Case("unknown-compression", with_fields(Field(259, SHORT, (12345,))), UnsupportedTIFFError,
-         names=("Compression", "12345")),
-    Case("complex-int", with_fields(Field(258, SHORT, (16,)), Field(339, SHORT, (5,))), UnsupportedTIFFError,
-         names=("SampleFormat", "COMPLEXINT")),
-    Case("unknown-sample-format", with_fields(Field(339, SHORT, (7,))), UnsupportedTIFFError,
-         names=("SampleFormat",)),
-    Case("planar-configuration-3", with_fields(Field(284, SHORT, (3,))), UnsupportedTIFFError,
-         names=("PlanarConfiguration",)),
-    Case("fill-order-reversed", with_fields(Field(266, SHORT, (2,))), UnsupportedTIFFError, names=("FillOrder",)),
 ]
 
 

@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from tests.conftest import BUCKET, file_url
-from tests.variants import read_rasterio, sample_data
+from tests.helpers.oracles import read_rasterio
+from tests.helpers.s3 import BUCKET
+from tests.helpers.samples import sample_data
+from tests.helpers.virtual import file_url
 from virtual_tiff import open_virtual_mfdataset
 from virtual_tiff.writers.icechunk import to_icechunk
 

@@ -9,8 +9,9 @@ import pystac
 import pytest
 import xarray as xr
 
-from tests.conftest import file_url
-from tests.test_stack import load, read_rasterio, write_geotiff
+from tests.helpers.geotiffs import write_geotiff
+from tests.helpers.oracles import read_rasterio
+from tests.helpers.virtual import file_url, load
 from virtual_tiff import MixedGridsError, VirtualTIFFError, open_stac
 
 ASSETS = ("red", "nir")

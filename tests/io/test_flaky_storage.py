@@ -1,6 +1,6 @@
 """Flaky object storage: transient faults are retried to the right pixels, persistent ones fail clearly.
 
-A fault-injecting proxy (:mod:`tests.faults`) sits between obstore and the moto server. The
+A fault-injecting proxy (:mod:`tests.helpers.faults`) sits between obstore and the moto server. The
 S3Store is configured with a short retry policy so every case stays within a few seconds:
 ``max_retries=3``, backoff from 20 ms, a 5 s retry timeout, and a 1 s request timeout.
 
@@ -26,9 +26,9 @@ import zarr
 from obspec_utils.registry import ObjectStoreRegistry
 from obstore.store import S3Store
 
-from tests.conftest import BUCKET, S3
-from tests.faults import Fault, FaultProxy, Rule, always, first
-from tests.variants import read_rasterio
+from tests.helpers.faults import Fault, FaultProxy, Rule, always, first
+from tests.helpers.oracles import read_rasterio
+from tests.helpers.s3 import BUCKET, S3
 from virtual_tiff import VirtualTIFF
 from virtual_tiff.errors import SourceReadError
 

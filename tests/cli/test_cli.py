@@ -15,7 +15,7 @@ import rasterio
 import xarray as xr
 from rasterio.transform import from_origin
 
-from tests.variants import sample_data
+from tests.helpers.samples import sample_data
 
 CLI = [sys.executable, "-m", "virtual_tiff"]
 

@@ -7,17 +7,10 @@ same file: equal values, equal dtype.
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
-from tests.conftest import file_url, open_virtual
-from tests.variants import (
-    Variant,
-    gdal_variant,
-    read_rasterio,
-    read_tifffile,
-    tifffile_variant,
-)
+from tests.helpers.oracles import assert_pixels_equal_independent_readers
+from tests.helpers.variants import Variant, gdal_variant, tifffile_variant
 
 WHOLE_DTYPES = ["uint8", "int8", "uint16", "int16", "uint32", "int32", "uint64", "int64", "float16", "float32", "float64",
                 "complex64", "complex128"]
@@ -101,24 +94,4 @@ VARIANTS: list[Variant] = [
 
 @pytest.mark.parametrize("variant", VARIANTS, ids=lambda v: v.id)
 def test_pixels_equal_independent_readers(variant: Variant, tmp_path, registry):
-    path = tmp_path / "variant.tif"
-    written = variant.write(path)
-    ds = open_virtual(file_url(path), registry)
-    virtual = ds["0"].values
-    expected_shape = written.shape[1:] if written.shape[0] == 1 else written.shape
-
-    assert virtual.shape == expected_shape
-    if variant.tifffile_reads:
-        by_tifffile = read_tifffile(path)
-        assert virtual.dtype == by_tifffile.dtype
-        np.testing.assert_array_equal(virtual, by_tifffile)
-    if variant.lossless:
-        np.testing.assert_array_equal(virtual, written.reshape(expected_shape))
-    if variant.gdal_reads:
-        by_gdal = read_rasterio(path)
-        if variant.gdal_tolerance:
-            diff = np.abs(virtual.astype(np.int64) - by_gdal.astype(np.int64))
-            assert diff.max() <= variant.gdal_tolerance
-        else:
-            np.testing.assert_array_equal(virtual, by_gdal)
-            assert virtual.dtype == by_gdal.dtype
+    assert_pixels_equal_independent_readers(variant, tmp_path, registry)

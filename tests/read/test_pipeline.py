@@ -17,8 +17,14 @@ from zarr.registry import register_codec
 
 import virtual_tiff.read.pipeline as pipeline
 from virtual_tiff.errors import SourceReadError
-from virtual_tiff.read import CoalesceOptions, TIFFManifestStore
-from virtual_tiff.read import PIPELINE, ChunkDecoder, TIFFCodecPipeline, use_by_default
+from virtual_tiff.read import (
+    PIPELINE,
+    ChunkDecoder,
+    CoalesceOptions,
+    TIFFCodecPipeline,
+    TIFFManifestStore,
+    use_by_default,
+)
 
 CHUNK = 256  # uint16 samples per chunk
 GAP = 1000  # bytes between stored chunks

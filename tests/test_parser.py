@@ -1,4 +1,7 @@
-"""The public API and IFD layouts: drop-in for VirtualiZarr, every IFD reachable, readable without us."""
+"""VirtualTIFF, the parser: drop-in for VirtualiZarr, a missing IFD named, its stores readable without us.
+
+The layouts it builds (flat, nested) are specified in tests/build/test_layouts.py.
+"""
 
 from __future__ import annotations
 
@@ -8,41 +11,13 @@ import textwrap
 
 import numpy as np
 import pytest
-import xarray as xr
 import zarr
 from virtualizarr.manifests import ManifestArray
 
-from tests.conftest import file_url
-from tests.variants import (
-    assert_pyramid_tree,
-    read_tifffile,
-    sample_data,
-    write_pyramid,
-)
+from tests.helpers.oracles import read_tifffile
+from tests.helpers.samples import sample_data
+from tests.helpers.virtual import file_url
 from virtual_tiff import VirtualTIFF, VirtualTIFFError
-
-
-@pytest.fixture(params=["IFD", "LONG", "IFD8"])
-def pyramid(request, tmp_path):
-    """A tifffile pyramid: level 0 in the main chain, reduced levels as SubIFDs, then a second page.
-
-    SubIFDs (tag 330) are written with each field type the spec allows: tifffile
-    writes IFD (classic) or IFD8 (BigTIFF); LONG is patched into the entry.
-    """
-    import struct
-
-    import tifffile
-
-    path = write_pyramid(tmp_path / "pyramid.tif", bigtiff=request.param == "IFD8")
-    with tifffile.TiffFile(path) as tif:
-        entry = tif.pages[0].tags["SubIFDs"]
-        assert entry.dtype == {"IFD": 13, "LONG": 13, "IFD8": 18}[request.param]
-        entry_offset = entry.offset
-    if request.param == "LONG":
-        with open(path, "r+b") as f:
-            f.seek(entry_offset + 2)
-            f.write(struct.pack("<H", 4))
-    return path
 
 
 def test_open_virtual_dataset_is_drop_in(pyramid, registry):
@@ -66,24 +41,6 @@ def test_open_virtual_mfdataset_stacks(tmp_path, registry):
         urls, registry=registry, parser=VirtualTIFF(ifd=0), concat_dim="time", combine="nested"
     )
     assert vds["0"].shape == (3, 100, 120)
-
-
-def test_flat_layout_of_every_ifd_opens_in_xarray(pyramid, registry):
-    store = VirtualTIFF(ifd=None)(url=file_url(pyramid), registry=registry)
-    ds = xr.open_zarr(store, zarr_format=3, consolidated=False)
-    assert list(ds.data_vars) == ["0", "1"]
-    assert ds["0"].dims == ("y", "x")
-    assert ds["1"].dims == ("y_1", "x_1")
-    np.testing.assert_array_equal(ds["0"].values, read_tifffile(pyramid, 0))
-    np.testing.assert_array_equal(ds["1"].values, read_tifffile(pyramid, 1))
-
-
-def test_nested_layout_is_a_datatree_with_subifds(pyramid, registry):
-    store = VirtualTIFF(ifd=None, ifd_layout="nested")(url=file_url(pyramid), registry=registry)
-    tree = xr.open_datatree(store, engine="zarr", zarr_format=3, consolidated=False)
-    assert set(tree.children) == {"0", "1"}
-    assert set(tree["0"].children) == {"0", "1"}
-    assert_pyramid_tree(tree, pyramid)
 
 
 def test_open_virtual_datatree(pyramid, registry):

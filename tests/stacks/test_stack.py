@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 import rioxarray  # noqa: F401  (the .rio accessor)
 import xarray as xr
-import zarr
-from virtualizarr.manifests import ManifestArray, ManifestGroup, ManifestStore
+from virtualizarr.manifests import ManifestArray
 
-from tests.conftest import file_url
+from tests.helpers.geotiffs import NODATA, write_geotiff
+from tests.helpers.oracles import read_rasterio
+from tests.helpers.virtual import file_url, load
 from virtual_tiff import (
     GridAlignmentError,
     VirtualTIFF,
@@ -21,37 +22,6 @@ from virtual_tiff import (
     open_virtual_mftree,
 )
 from virtual_tiff.stacks import read_images
-
-NODATA = 9999
-
-
-def write_geotiff(path, *, seed=0, crs="EPSG:32633", origin=(500_000.0, 5_000_000.0), res=10.0,
-                  shape=(128, 192), tile=64, bands=1, dtype="uint16", compress="DEFLATE"):
-    """A tiled GeoTIFF written by GDAL; pixels depend on seed and position so misplacement shows."""
-    import rasterio
-    from rasterio.transform import from_origin
-
-    rows, cols = np.mgrid[0 : shape[0], 0 : shape[1]]
-    data = np.stack([(rows * 7 + cols * 3 + 101 * seed + 13 * b) % 5000 for b in range(bands)]).astype(dtype)
-    with rasterio.open(path, "w", driver="GTiff", height=shape[0], width=shape[1], count=bands, dtype=dtype,
-                       crs=crs, transform=from_origin(*origin, res, res), tiled=True, blockxsize=tile,
-                       blockysize=tile, compress=compress, nodata=NODATA) as dst:
-        dst.write(data)
-    return path
-
-
-def read_rasterio(path) -> np.ndarray:
-    import rasterio
-
-    with rasterio.open(path) as src:
-        data = src.read()
-    return data[0] if data.shape[0] == 1 else data
-
-
-def load(variable: xr.DataArray, registry) -> np.ndarray:
-    """The pixels behind one virtual variable, read through a plain VirtualiZarr ManifestStore."""
-    store = ManifestStore(ManifestGroup(arrays={"v": variable.data}), registry=registry)
-    return zarr.open_array(store, path="v", mode="r", zarr_format=3)[...]
 
 
 def test_files_with_one_header_share_metadata_and_equal_a_full_parse(tmp_path, registry):
