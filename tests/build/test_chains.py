@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 
 from tests.helpers.ifds import URL, hand_made_ifd, u16, u32
-from virtual_tiff.build import ChunkEncoding, SampleType, chunk_grid, codec_chain, sample_type
+from virtual_tiff.build import ChunkEncoding, SampleType, chunk_encoding, chunk_grid, codec_chain, sample_type
 from virtual_tiff.errors import UnsupportedTIFFError
 from virtual_tiff.tiff import IFD, Compression, Photometric, PlanarConfiguration, Predictor, SampleFormat, Tag
 
@@ -140,18 +140,7 @@ def encoding(ifd: IFD, layout: Layout) -> ChunkEncoding:
 
 def derived_encoding(ifd: IFD) -> ChunkEncoding:
     """The ChunkEncoding as the build derives it from the IFD alone (``sample_type`` and ``chunk_grid``)."""
-    sample = sample_type(ifd)
-    grid = chunk_grid(ifd)
-    return ChunkEncoding(
-        compression=ifd.compression,
-        predictor=ifd.predictor,
-        sample=sample,
-        byteorder=ifd.byteorder,
-        chunky_bands=grid.chunky_bands,
-        chunk_width=grid.chunk_width,
-        pad_to=grid.raw_chunk_bytes(sample) if grid.partial else None,
-        short_rows=grid.last_rows if grid.partial else None,
-    )
+    return chunk_encoding(ifd, sample_type(ifd), chunk_grid(ifd))
 
 
 def test_layouts_are_what_chunk_grid_derives():

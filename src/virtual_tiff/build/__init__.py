@@ -11,7 +11,7 @@ header signature) and ``_dataset`` (a build as the Dataset stacks combine).
 
 from virtual_tiff.build._array import ifd_to_array, with_attrs, with_dims
 from virtual_tiff.build._cache import Build, BuildCache, own_manifests, signature
-from virtual_tiff.build._chains import ChunkEncoding, codec_chain, decoded_photometric
+from virtual_tiff.build._chains import ChunkEncoding, chunk_encoding, codec_chain, decoded_photometric
 from virtual_tiff.build._chunks import ChunkGrid, chunk_grid, manifest_of
 from virtual_tiff.build._coords import SPATIAL_REF
 from virtual_tiff.build._dataset import Template, virtual_dataset
@@ -30,6 +30,7 @@ __all__ = [
     "Inherited",
     "SampleType",
     "Template",
+    "chunk_encoding",
     "chunk_grid",
     "codec_chain",
     "decoded_photometric",

@@ -7,7 +7,7 @@ import dataclasses
 from virtualizarr.manifests import ManifestArray
 from virtualizarr.manifests.utils import create_v3_array_metadata
 
-from virtual_tiff.build._chains import ChunkEncoding, codec_chain
+from virtual_tiff.build._chains import chunk_encoding, codec_chain
 from virtual_tiff.build._chunks import chunk_grid, manifest_of
 from virtual_tiff.build._dtypes import sample_type
 from virtual_tiff.build._tiff_attrs import tiff_attributes
@@ -20,16 +20,7 @@ def ifd_to_array(
     """The virtual array of an IFD, or the error that says why it cannot be one."""
     sample = sample_type(ifd)
     grid = chunk_grid(ifd)
-    encoding = ChunkEncoding(
-        compression=ifd.compression,
-        predictor=ifd.predictor,
-        sample=sample,
-        byteorder=ifd.byteorder,
-        chunky_bands=grid.chunky_bands,
-        chunk_width=grid.chunk_width,
-        pad_to=grid.raw_chunk_bytes(sample) if grid.partial else None,
-        short_rows=grid.last_rows if grid.partial else None,
-    )
+    encoding = chunk_encoding(ifd, sample, grid)
     codecs = codec_chain(encoding, ifd)
     manifest = manifest_of(ifd, grid, sample, encoding.compression, object_size)
     metadata = create_v3_array_metadata(

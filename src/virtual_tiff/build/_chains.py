@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from virtual_tiff.build._chunks import ChunkGrid
 from virtual_tiff.build._dtypes import SampleType
 from virtual_tiff.codecs import MASKED_LERC, SHORT_STRIP, ZERO_PAD, json_number
 from virtual_tiff.errors import UnsupportedTIFFError
@@ -65,6 +66,20 @@ class ChunkEncoding:
     @property
     def dtype(self) -> np.dtype:
         return self.sample.dtype
+
+
+def chunk_encoding(ifd: IFD, sample: SampleType, grid: ChunkGrid) -> ChunkEncoding:
+    """What decides ``ifd``'s codec chain, from its tags, its sample type and its chunk grid."""
+    return ChunkEncoding(
+        compression=ifd.compression,
+        predictor=ifd.predictor,
+        sample=sample,
+        byteorder=ifd.byteorder,
+        chunky_bands=grid.chunky_bands,
+        chunk_width=grid.chunk_width,
+        pad_to=grid.raw_chunk_bytes(sample) if grid.partial else None,
+        short_rows=grid.last_rows if grid.partial else None,
+    )
 
 
 def _zlib(_: IFD) -> Codec:
