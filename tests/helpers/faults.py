@@ -10,7 +10,9 @@ upstream connection, and the upstream response is written back, unless a :data:`
 - ``short``: the headers announce the whole body, half of it is sent, the connection closes;
 - ``long_length``: Content-Length larger than the body, then the connection closes;
 - ``short_length``: Content-Length *and* body cut to half: a well-formed response with too few
-  bytes, the one fault no HTTP client can notice (a reader must compare with what it asked).
+  bytes, the one fault no HTTP client can notice (a reader must compare with what it asked);
+- ``ignore_if_match``: the conditional headers are dropped before forwarding, as some
+  S3-compatible servers and caches do: the current object is served whatever was asked for.
 
 Every wait is bounded and :meth:`FaultProxy.stop` joins every thread it started.
 """
@@ -30,7 +32,7 @@ from urllib.parse import urlparse
 
 @dataclass(frozen=True)
 class Fault:
-    kind: str  # "status" | "reset" | "slow" | "short" | "long_length" | "short_length"
+    kind: str  # "status" | "reset" | "slow" | "short" | "long_length" | "short_length" | "ignore_if_match"
     status: int = 503
     seconds: float = 0.0
 
@@ -150,6 +152,8 @@ class FaultProxy:
             sock.sendall(_head(fault.status, "Injected", [("Content-Type", "application/xml")], len(payload))
                          + payload)
             return True
+        if fault is not None and fault.kind == "ignore_if_match":
+            headers = [(k, v) for k, v in headers if k.lower() not in ("if-match", "if-none-match")]
         status, reason, out_headers, out_body = self._forward(method, target, headers, body)
         if fault is not None and fault.kind == "slow":
             self._stopping.wait(fault.seconds)

@@ -165,3 +165,33 @@ def test_retry_timing_is_bounded_by_the_policy(proxy, cog):
     expect_source_error(lambda: build_with(proxy, url, always(Fault("status", 503))), url)
     assert time.monotonic() - start < 2.0
     assert proxy.requests("GET") == 1 + RETRY["max_retries"]
+
+
+# --------------------------------------------------------------------------- a server that ignores If-Match
+
+
+@pytest.mark.parametrize("change", ["same-size", "other-size"])
+def test_a_rewritten_source_is_refused_even_where_if_match_is_ignored(change, proxy, s3, tmp_path):
+    """The response's own ETag and size are compared with the recorded ones: never the new pixels."""
+    import rasterio
+
+    from virtual_tiff import SourceChangedError
+
+    def write(path, values):
+        with rasterio.open(path, "w", driver="GTiff", width=64, height=64, count=1, dtype="uint16",
+                           tiled=True, blockxsize=32, blockysize=32) as dst:
+            dst.write(values, 1)
+        return path
+
+    key = f"rewritten-{change}.tif"
+    values = np.arange(64 * 64, dtype="uint16").reshape(64, 64)
+    url = s3.upload(write(tmp_path / "v1.tif", values), key)
+    store = build_with(proxy, url, lambda m, p, k: Fault("ignore_if_match") if m == "GET" else None)
+    np.testing.assert_array_equal(read_all(store), values)
+    other = write(tmp_path / "v2.tif", values[::-1].copy())
+    if change == "other-size":
+        other.write_bytes(other.read_bytes() + b"\0" * 100)
+    s3.upload(other, key)
+    with pytest.raises(SourceChangedError, match="changed since"):
+        read_all(store)
+    assert proxy.faults("ignore_if_match") > 0

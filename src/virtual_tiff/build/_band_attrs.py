@@ -8,6 +8,7 @@ nodata, as GDAL reads them.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,7 +28,10 @@ class BandAttributes:
 def representable(value: float, dtype: np.dtype) -> bool:
     """Whether ``value`` is a sample value of ``dtype`` (GDAL lets nodata be anything)."""
     if dtype.kind in "fc":
-        return True
+        # NaN and infinities are sample values; a finite number beyond the type's range is not
+        # (casting it would make infinity the fill value).
+        number = float(value)
+        return not math.isfinite(number) or abs(number) <= float(np.finfo(dtype).max)
     if not float(value).is_integer():
         return False
     info = np.iinfo(dtype)

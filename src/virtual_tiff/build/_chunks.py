@@ -51,11 +51,17 @@ class ChunkGrid:
         return self.row_bytes(sample) * self.chunk_height
 
 
-def chunk_grid(ifd: IFD) -> ChunkGrid:
-    """Where an IFD's chunks lie: ``(y, x)`` for one sample, ``(band, y, x)`` for more."""
-    height, width, bands = ifd.height, ifd.width, ifd.samples_per_pixel
+def image_size(ifd: IFD) -> tuple[int, int]:
+    """(height, width), refused when either is not positive: nothing can be laid out on it."""
+    height, width = ifd.height, ifd.width
     if height <= 0 or width <= 0:
         raise ifd.error(MalformedTIFFError, Tag.ImageWidth, f"image of {width} x {height} pixels")
+    return height, width
+
+
+def chunk_grid(ifd: IFD) -> ChunkGrid:
+    """Where an IFD's chunks lie: ``(y, x)`` for one sample, ``(band, y, x)`` for more."""
+    (height, width), bands = image_size(ifd), ifd.samples_per_pixel
     if bands <= 0:
         raise ifd.error(MalformedTIFFError, Tag.SamplesPerPixel, "zero samples per pixel")
     if ifd.is_tiled:

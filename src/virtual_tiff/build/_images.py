@@ -14,6 +14,7 @@ from virtualizarr.manifests import ManifestArray
 
 from virtual_tiff.build._array import ifd_to_array, with_attrs, with_dims
 from virtual_tiff.build._band_attrs import band_attributes
+from virtual_tiff.build._chunks import image_size
 from virtual_tiff.build._coords import (
     SPATIAL_REF,
     inlined_coordinate,
@@ -60,7 +61,7 @@ def describe(ifd: IFD, base: Inherited | None = None) -> Inherited:
     if base is None or not is_reduced(ifd):
         return Inherited(georef, nodata, metadata)
     if georef is None and base.georef is not None:
-        georef = base.georef.overview((ifd.height, ifd.width))
+        georef = base.georef.overview(image_size(ifd))
     return Inherited(
         georef=georef,
         nodata=base.nodata if nodata is None else nodata,

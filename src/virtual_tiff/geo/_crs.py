@@ -30,7 +30,7 @@ from pyproj.crs.datum import (
 )
 from pyproj.crs.enums import Ellipsoidal2DCSAxis
 from pyproj.database import get_units_map
-from pyproj.exceptions import CRSError
+from pyproj.exceptions import CRSError, ProjError
 
 from virtual_tiff.errors import UnsupportedTIFFError
 from virtual_tiff.geo._geokeys import USER_DEFINED, GeoKey, GeoKeys, ModelType
@@ -52,6 +52,14 @@ def crs_from_geokeys(keys: GeoKeys | None) -> pyproj.CRS | None:
     """
     if keys is None:
         return None
+    try:
+        return _crs(keys)
+    except ProjError as exc:  # e.g. NaN or absurd parameters that PROJ refuses
+        first_line = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        raise keys.error(UnsupportedTIFFError, f"PROJ refuses the CRS the keys describe: {first_line}") from None
+
+
+def _crs(keys: GeoKeys) -> pyproj.CRS | None:
     horizontal = _horizontal(keys)
     if horizontal is None:
         return None

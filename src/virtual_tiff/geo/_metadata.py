@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from virtual_tiff.errors import MalformedTIFFError
 from virtual_tiff.tiff import IFD, Tag
 
-_INTEGER = re.compile(r"[+-]?\d+")
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+#: Longer than any number GDAL writes (``%.18g``, or a 64-bit integer): refused before parsing.
+_MAX_NUMBER_CHARS = 64
 
 #: Text-valued roles and the BandMetadata field each fills.
 _TEXT_ROLES = {"description": "description", "unittype": "units"}
@@ -69,7 +71,7 @@ def parse_gdal_metadata(ifd: IFD) -> GDALMetadata | None:
         if sample is None:
             _put(dataset, item.get("domain"), name, value)
             continue
-        if not sample.isdigit():
+        if not (sample.isascii() and sample.isdigit()) or len(sample) > 5:
             raise ifd.error(MalformedTIFFError, Tag.GDAL_METADATA, f"item {name!r} has sample={sample!r}")
         index = int(sample)
         decoded = bands.setdefault(index, {})
@@ -102,6 +104,8 @@ def parse_nodata(ifd: IFD) -> int | float | None:
     if text is None:
         return None
     text = text.strip()
+    if len(text) > _MAX_NUMBER_CHARS:
+        raise ifd.error(MalformedTIFFError, Tag.GDAL_NODATA, f"{len(text)} characters, not a number GDAL writes")
     if _INTEGER.fullmatch(text):
         return int(text)
     try:

@@ -19,7 +19,7 @@ from typing import Any
 
 from zarr.core.buffer import Buffer
 
-from virtual_tiff.errors import SourceReadError
+from virtual_tiff.errors import SourceChangedError, SourceReadError
 from virtual_tiff.io import storage_errors
 from virtual_tiff.read._plan import KiB, MiB, RangeGroup, plan_ranges
 
@@ -52,12 +52,16 @@ class CoalesceOptions:
 
 @dataclass(frozen=True)
 class SourceObject:
-    """``path`` in an obstore ``store`` (``url`` names it in errors); ``etag``: the version reads must come from."""
+    """``path`` in an obstore ``store`` (``url`` names it in errors).
+
+    ``etag`` and ``size``: the version reads must come from, as recorded when the store was built.
+    """
 
     store: Any
     path: str
     url: str = ""
     etag: str | None = None
+    size: int | None = None
 
     @property
     def key(self) -> tuple[int, str, str | None]:
@@ -271,8 +275,29 @@ class RangeReader:
 
 
 async def _get_range(source: SourceObject, start: int, end: int) -> Any:
-    if source.etag is None:
+    """Bytes ``[start, end)`` of the recorded version of ``source``, or SourceChangedError.
+
+    The request is conditional on the recorded ETag (``If-Match``), and the response's own ETag
+    and object size are compared too: a server or cache that ignores ``If-Match`` still says
+    which version it served.
+    """
+    if source.etag is None and source.size is None:
         return await source.store.get_range_async(source.path, start=start, end=end)
-    result = await source.store.get_async(source.path, options={"range": (start, end), "if_match": source.etag})
+    options: dict[str, Any] = {"range": (start, end)}
+    if source.etag is not None:
+        options["if_match"] = source.etag
+    result = await source.store.get_async(source.path, options=options)
+    _check_version(source, result.meta)
     return await result.bytes_async()
 
+
+def _check_version(source: SourceObject, meta: Any) -> None:
+    etag, size = meta.get("e_tag"), meta.get("size")
+    if source.etag is not None and etag is not None and etag != source.etag:
+        raise SourceChangedError(
+            f"reading chunks: the object's ETag is {etag}, {source.etag} was recorded: it changed since the "
+            "store was built", url=source.url)
+    if source.size is not None and size is not None and int(size) != source.size:
+        raise SourceChangedError(
+            f"reading chunks: the object has {int(size)} bytes, {source.size} were recorded: it changed since "
+            "the store was built", url=source.url)

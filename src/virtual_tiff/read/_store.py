@@ -64,7 +64,8 @@ class TIFFManifestStore(ManifestStore):
     ) -> None:
         super().__init__(group, registry=registry)
         self.reader = RangeReader(options)
-        self._etags = {url: info.etag for url, info in read_sources(group.metadata.attributes).items()}
+        #: Each source's recorded version (ETag, size): reads of another version are refused.
+        self._recorded = read_sources(group.metadata.attributes)
         #: Each manifest url resolved once: a read of thousands of chunks resolves a few sources.
         self._sources: dict[str, SourceObject] = {}
 
@@ -77,7 +78,7 @@ class TIFFManifestStore(ManifestStore):
     def __str__(self) -> str:
         # zarr formats a store into every StorePath's name as arrays open: the group's repr (every
         # array and its manifest) cost 0.3 ms per open, a tenth of opening a 64-file stack.
-        urls = list(self._etags)
+        urls = list(self._recorded)
         return f"TIFFManifestStore({urls[0] if len(urls) == 1 else f'{len(urls)} sources'})"
 
     def __eq__(self, value: object) -> bool:
@@ -90,7 +91,9 @@ class TIFFManifestStore(ManifestStore):
         source = self._sources.get(url)
         if source is None:
             store, path = resolve(url, self._registry)
-            source = self._sources[url] = SourceObject(store, path, url, self._etags.get(url))
+            info = self._recorded.get(url)
+            etag, size = (None, None) if info is None else (info.etag, info.size)
+            source = self._sources[url] = SourceObject(store, path, url, etag, size)
         return source
 
     def _resolve(

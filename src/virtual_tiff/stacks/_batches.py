@@ -42,7 +42,8 @@ class ReadOptions:
 
     ``ifd``: the IFD each file contributes. ``max_concurrency``: header reads in flight.
     ``batch_size``: files per batch (bounds the parsed headers held at once). ``on_error``:
-    ``"raise"`` stops at the first file that fails; ``"skip"`` leaves it out and reports it.
+    ``"raise"`` stops at the first file that fails; ``"skip"`` leaves out any file that fails, for
+    whatever reason, and reports it.
     ``progress(done, total)``: called as each header is read. ``executor``: runs each batch as
     one task (``concurrent.futures``, or ``distributed.Client.get_executor()``).
     """
@@ -108,10 +109,12 @@ async def read_batch_async(
                 build, group = parser.cache.single(tiff, options.ifd)
                 manifests = {name: group.arrays[name].manifest for name in build.per_file}
                 return VirtualImage(url, tiff.reader.info, build.template(group), manifests)
-            except VirtualTIFFError as exc:
+            except Exception as exc:
                 if options.on_error == "raise":
                     raise
-                failures[url] = exc
+                # Skipping means any per-file failure; one that is not ours is reported by its type.
+                failures[url] = exc if isinstance(exc, VirtualTIFFError) else VirtualTIFFError(
+                    f"unexpected {type(exc).__name__}: {exc}", url=url)
                 return None
             finally:
                 if progress is not None:
