@@ -134,6 +134,7 @@ def encoding(ifd: IFD, layout: Layout) -> ChunkEncoding:
         chunky_bands=layout.chunky_bands,
         chunk_width=layout.chunk_width,
         pad_to=layout.pad_to(sample),
+        short_bytes=None if layout.short_rows is None else layout.pad_to(sample) // PARTIAL_ROWS * LAST_ROWS,
         short_rows=layout.short_rows,
     )
 
@@ -177,7 +178,9 @@ def x_axis(layout: Layout) -> int:
 
 
 def zero_pad(length: int) -> dict:
-    return {"name": "virtual_tiff.zero_pad", "configuration": {"length": length}}
+    """``length``: a full strip of PARTIAL_ROWS rows; only the short last strip, LAST_ROWS of them, is padded."""
+    short = length // PARTIAL_ROWS * LAST_ROWS
+    return {"name": "virtual_tiff.zero_pad", "configuration": {"length": length, "short": short}}
 
 
 def short_strip(codec: dict, layout: Layout) -> dict:

@@ -91,3 +91,42 @@ def test_zero_pad_passes_full_chunks_and_pads_short_ones():
     codec = ZeroPad(length=8)
     assert codec._decode_sync(buffer(b"12345678"), spec((4,))).to_bytes() == b"12345678"
     assert codec._decode_sync(buffer(b"123"), spec((4,))).to_bytes() == b"123\0\0\0\0\0"
+
+
+def test_zero_pad_refuses_a_chunk_of_any_other_short_size():
+    codec = ZeroPad(length=8, short=3)
+    assert codec._decode_sync(buffer(b"123"), spec((4,))).to_bytes() == b"123\0\0\0\0\0"
+    for corrupt in (b"", b"12", b"1234567"):
+        with pytest.raises(ValueError, match="corrupt"):
+            codec._decode_sync(buffer(corrupt), spec((4,)))
+
+
+def test_a_middle_strip_that_decompresses_short_is_an_error_never_zero_rows(tmp_path, registry):
+    """GDAL's default striped Deflate with a partial last strip; strip 3 rewritten to inflate to 3 rows (the short last strip has 2)."""
+    import zlib
+
+    import rasterio
+    import tifffile
+    import xarray as xr
+
+    from tests.helpers.virtual import file_url
+    from virtual_tiff import VirtualTIFF
+
+    values = (np.arange(100 * 40, dtype="uint16") % 251).reshape(100, 40)
+    path = tmp_path / "strips.tif"
+    tifffile.imwrite(path, values, rowsperstrip=7, compression="zlib")
+    with tifffile.TiffFile(path) as tif:
+        page = tif.pages[0]
+        offset, count = page.dataoffsets[3], page.databytecounts[3]
+    short = zlib.compress(values[21:24].tobytes())
+    assert len(short) <= count
+    raw = bytearray(path.read_bytes())
+    raw[offset : offset + len(short)] = short
+    path.write_bytes(bytes(raw))
+    with pytest.raises(Exception), rasterio.open(path) as ds:  # the oracle refuses it too
+        ds.read(1)
+    ds = xr.open_zarr(VirtualTIFF(ifd=0)(file_url(path), registry), zarr_format=3, consolidated=False)
+    np.testing.assert_array_equal(ds["0"][:21].values, values[:21])  # the strips before it still read
+    with pytest.raises(ValueError, match="corrupt"):
+        ds["0"][21:28].values
+    np.testing.assert_array_equal(ds["0"][98:].values, values[98:])  # the real short last strip still pads

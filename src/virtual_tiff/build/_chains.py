@@ -55,6 +55,8 @@ class ChunkEncoding:
     chunk_width: int
     #: Bytes of a full decompressed chunk when the last strip is stored short, else None.
     pad_to: int | None = None
+    #: Bytes of that short last strip, decompressed: the only short size that is padded.
+    short_bytes: int | None = None
     #: Rows of that short last strip, for image codecs that decode it short.
     short_rows: int | None = None
 
@@ -78,6 +80,7 @@ def chunk_encoding(ifd: IFD, sample: SampleType, grid: ChunkGrid) -> ChunkEncodi
         chunky_bands=grid.chunky_bands,
         chunk_width=grid.chunk_width,
         pad_to=grid.raw_chunk_bytes(sample) if grid.partial else None,
+        short_bytes=grid.row_bytes(sample) * grid.last_rows if grid.partial else None,
         short_rows=grid.last_rows if grid.partial else None,
     )
 
@@ -244,7 +247,7 @@ def codec_chain(enc: ChunkEncoding, ifd: IFD) -> list[Codec]:
     chain += _predictor_filter(enc, ifd)
     chain.append(_serializer(enc, ifd))
     if enc.pad_to is not None:
-        chain.append({"name": ZERO_PAD, "configuration": {"length": enc.pad_to}})
+        chain.append({"name": ZERO_PAD, "configuration": {"length": enc.pad_to, "short": enc.short_bytes}})
     compressor = BYTES_COMPRESSORS[enc.compression]
     if compressor is not None:
         chain.append(compressor(ifd))
