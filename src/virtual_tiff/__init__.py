@@ -9,6 +9,7 @@ with zarr's pipeline. To opt out, set ``codec_pipeline.path`` after this import 
 
 from virtual_tiff._version import __version__
 from virtual_tiff.errors import (
+    CorruptChunkError,
     GridAlignmentError,
     IFDLoopError,
     LimitExceededError,
@@ -42,6 +43,7 @@ use_by_default()
 
 __all__ = [
     "CoalesceOptions",
+    "CorruptChunkError",
     "GridAlignmentError",
     "IFDLoopError",
     "LimitExceededError",

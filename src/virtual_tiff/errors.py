@@ -70,5 +70,9 @@ class SourceReadError(VirtualTIFFError):
     """The object store could not deliver the bytes: missing object, no access, network."""
 
 
+class CorruptChunkError(SourceReadError):
+    """A chunk's bytes do not decode to what the header declares: its size, shape or sample type."""
+
+
 class SourceChangedError(VirtualTIFFError):
     """The source object changed after the virtual store was built."""

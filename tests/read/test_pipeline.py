@@ -16,7 +16,7 @@ from zarr.codecs import BytesCodec
 from zarr.registry import register_codec
 
 import virtual_tiff.read.pipeline as pipeline
-from virtual_tiff.errors import SourceReadError
+from virtual_tiff.errors import CorruptChunkError, SourceReadError
 from virtual_tiff.read import (
     PIPELINE,
     ChunkDecoder,
@@ -122,17 +122,19 @@ def test_deflate_feeding_the_serializer_decodes_with_its_size(monkeypatch):
 
 
 @pytest.mark.parametrize(
-    "encode, error",
+    "encode",
     [
-        (lambda raw: b"not deflate" + raw[:20], zlib.error),  # garbage: zlib's own error
-        (lambda raw: zlib.compress(raw[:100]), ValueError),  # decodes short: the serializer refuses it
-        (lambda raw: zlib.compress(raw + raw), ValueError),  # decodes long: never silently cut
+        pytest.param(lambda raw: b"not deflate" + raw[:20], id="garbage"),
+        pytest.param(lambda raw: zlib.compress(raw[:100]), id="decodes-short"),
+        pytest.param(lambda raw: zlib.compress(raw + raw), id="decodes-long"),  # never silently cut
+        pytest.param(lambda raw: zlib.compress(bytes(64 * 2**20)), id="bomb"),  # 64 MiB from 64 KB: never inflated
     ],
 )
-def test_deflate_that_does_not_fit_the_chunk_is_an_error_never_other_pixels(encode, error):
+def test_deflate_that_does_not_fit_the_chunk_is_an_error_never_other_pixels(encode):
     store, _, _ = hand_store([BYTES, ZLIB], encode)
-    with pytest.raises(error):
+    with pytest.raises(CorruptChunkError, match="chunk a/c/0 does not decode as declared") as info:
         read(store)
+    assert info.value.url == "memory:///blob.bin"
 
 
 class AsyncOnlyBytes(BytesCodec):

@@ -122,6 +122,14 @@ class TIFFManifestStore(ManifestStore):
         start, end = _byte_range(byte_range, offset, offset + length)
         return RangeRequest(self._source(entry["path"]), start, end)
 
+    def chunk_url(self, key: str) -> str | None:
+        """The url of the object chunk ``key`` is read from, or None (inlined, missing, not a chunk)."""
+        try:
+            found = self._resolve(key, default_buffer_prototype(), None)
+        except (ValueError, KeyError, IndexError):
+            return None
+        return found.source.url if isinstance(found, RangeRequest) else None
+
     async def _read(self, found: Buffer | RangeRequest | None, prototype: BufferPrototype) -> Buffer | None:
         if not isinstance(found, RangeRequest):
             return found

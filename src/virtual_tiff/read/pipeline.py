@@ -9,11 +9,12 @@ is planned: for chunks of a :class:`~virtual_tiff.read.TIFFManifestStore`,
 (merged ranges, requests bounded by the store's ``CoalesceOptions``), and decodes each merged
 response as it lands, split over the cores, straight into the output array.
 
-Decoding runs the chunk's own codec chain synchronously, with one exception decided in
-:data:`SIZED_DECODERS`: a Deflate step that directly feeds the ``bytes`` serializer knows its
-decoded size, and given that size imagecodecs decodes with libdeflate instead of zlib (about
-twice as fast). The stored metadata does not change: any zarr reader still decodes it with the
-codecs it names.
+Decoding runs the chunk's own codec chain synchronously, bounded by what the header declares
+(:mod:`virtual_tiff.read._decode`): the compressor's output by the chunk's size (Deflate then
+decodes with libdeflate, about twice as fast as zlib), image frames by the chunk's shape, samples
+by the array's type; a chunk that breaks a bound raises :class:`~virtual_tiff.CorruptChunkError`
+naming the file and the chunk. The stored metadata does not change: any zarr reader still
+decodes it with the codecs it names.
 
 Everything else (other stores, single-chunk reads, writes, chains without synchronous codecs)
 is zarr's :class:`~zarr.core.codec_pipeline.BatchedCodecPipeline` unchanged. Importing
@@ -27,27 +28,23 @@ virtual_tiff.
 from __future__ import annotations
 
 import asyncio
-import math
 import os
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-import imagecodecs
 from zarr.abc.codec import (
-    ArrayArrayCodec,
-    ArrayBytesCodec,
-    BytesBytesCodec,
-    Codec,
     GetResult,
 )
-from zarr.codecs import BytesCodec
 from zarr.core.array_spec import ArraySpec
 from zarr.core.buffer import Buffer, BufferPrototype, NDBuffer
 from zarr.core.chunk_utils import scatter_chunk
 from zarr.core.codec_pipeline import BatchedCodecPipeline
 from zarr.core.config import config
 from zarr.registry import register_pipeline
+
+from virtual_tiff.errors import CorruptChunkError
+from virtual_tiff.read._decode import SIZED_DECODERS, ChunkDecoder
 
 __all__ = ["PIPELINE", "SIZED_DECODERS", "ChunkDecoder", "PlannedReads", "TIFFCodecPipeline"]
 
@@ -73,79 +70,9 @@ class PlannedReads(Protocol):
         deliver: Callable[[list[tuple[int, Buffer | None]]], None],
     ) -> None: ...
 
-
-def _libdeflate(codec: Codec, data: Buffer, size: int) -> Any | None:
-    if codec.to_dict().get("configuration", {}).get("raw"):
-        return None  # raw Deflate streams (imagecodecs_deflate raw=true): the codec's own path
-    return imagecodecs.deflate_decode(data.as_numpy_array(), out=size)
-
-
-#: Decoders that are faster when told the decoded size, by codec name. A decoder returns the
-#: decoded bytes, or None to leave the chunk to the codec's own ``_decode_sync``.
-SIZED_DECODERS: dict[str, Callable[[Codec, Buffer, int], Any | None]] = {
-    "numcodecs.zlib": _libdeflate,
-    "imagecodecs_deflate": _libdeflate,
-}
-
-
-@dataclass(frozen=True)
-class ChunkDecoder:
-    """A codec chain decoded synchronously, with the sized fast path where it applies."""
-
-    array_array: tuple[ArrayArrayCodec, ...]
-    array_bytes: ArrayBytesCodec
-    bytes_bytes: tuple[BytesBytesCodec, ...]
-    sized: Callable[[Codec, Buffer, int], Any | None] | None
-    _specs: dict[ArraySpec, tuple[tuple[ArraySpec, ...], ArraySpec]] = field(default_factory=dict, compare=False)
-
-    @classmethod
-    def for_pipeline(cls, pipeline: BatchedCodecPipeline) -> ChunkDecoder | None:
-        """The pipeline's chain, or None when a codec cannot decode without an event loop."""
-        codecs = (*pipeline.array_array_codecs, pipeline.array_bytes_codec, *pipeline.bytes_bytes_codecs)
-        if not all(hasattr(codec, "_decode_sync") and getattr(codec, "_sync_capable", True) for codec in codecs):
-            return None
-        sized = None
-        if isinstance(pipeline.array_bytes_codec, BytesCodec) and pipeline.bytes_bytes_codecs:
-            sized = SIZED_DECODERS.get(pipeline.bytes_bytes_codecs[0].to_dict()["name"])
-        return cls(pipeline.array_array_codecs, pipeline.array_bytes_codec, pipeline.bytes_bytes_codecs, sized)
-
-    def _resolve(self, spec: ArraySpec) -> tuple[tuple[ArraySpec, ...], ArraySpec]:
-        found = self._specs.get(spec)
-        if found is None:
-            inputs = []
-            current = spec
-            for codec in self.array_array:
-                inputs.append(current)
-                current = codec.resolve_metadata(current)
-            found = self._specs[spec] = (tuple(inputs), current)
-        return found
-
-    def decode(self, data: Buffer, spec: ArraySpec) -> NDBuffer:
-        array_array_specs, bytes_spec = self._resolve(spec)
-        last = len(self.bytes_bytes) - 1
-        for i, codec in enumerate(reversed(self.bytes_bytes)):
-            if i == last and self.sized is not None:
-                size = math.prod(bytes_spec.shape) * bytes_spec.dtype.to_native_dtype().itemsize
-                decoded = _try_sized(self.sized, codec, data, size)
-                if decoded is not None:
-                    data = bytes_spec.prototype.buffer.from_bytes(decoded)
-                    continue
-            data = codec._decode_sync(data, bytes_spec)  # type: ignore[attr-defined]
-        array = self.array_bytes._decode_sync(data, bytes_spec)  # type: ignore[attr-defined]
-        for codec, codec_spec in zip(reversed(self.array_array), reversed(array_array_specs), strict=True):
-            array = codec._decode_sync(array, codec_spec)  # type: ignore[attr-defined]
-        return array
-
-
-def _try_sized(decoder: Callable[[Codec, Buffer, int], Any | None], codec: Codec, data: Buffer, size: int) -> Any | None:
-    """The sized decoder's bytes, or None (the codec's own path then decodes, and raises its own errors)."""
-    try:
-        decoded = decoder(codec, data, size)
-    except Exception:  # noqa: BLE001 - larger than the chunk, or corrupt: the codec's own decode decides
-        return None
-    if decoded is None or len(decoded) != size:
-        return None  # shorter than a chunk: the serializer's own check reports it
-    return decoded
+    def chunk_url(self, key: str) -> str | None:
+        """The url of the object chunk ``key`` is read from (for errors), or None."""
+        ...
 
 
 type ReadItem = tuple[Any, ArraySpec, Any, Any, bool]
@@ -176,9 +103,15 @@ class TIFFCodecPipeline(BatchedCodecPipeline):
                 selected = None if array is None else array[chunk_selection]
                 results[i] = scatter_chunk(selected, out, chunk_spec=spec, out_selection=out_selection, drop_axes=drop_axes)
 
-        def decode_and_scatter(pieces: Sequence[tuple[int, Buffer | None]]) -> None:
+        def decode_one(i: int, data: Buffer) -> NDBuffer:
             assert decoder is not None
-            scatter(pieces, [None if data is None else decoder.decode(data, batch[i][1]) for i, data in pieces])
+            try:
+                return decoder.decode(data, batch[i][1])
+            except Exception as exc:  # noqa: BLE001 - any codec's failure on these bytes is a corrupt chunk
+                raise _corrupt(store, batch[i][0].path, exc) from None
+
+        def decode_and_scatter(pieces: Sequence[tuple[int, Buffer | None]]) -> None:
+            scatter(pieces, [None if data is None else decode_one(i, data) for i, data in pieces])
 
         async def decode_on_loop(pieces: Sequence[tuple[int, Buffer | None]]) -> None:
             scatter(pieces, list(await self.decode([(data, batch[i][1]) for i, data in pieces])))
@@ -202,6 +135,13 @@ class TIFFCodecPipeline(BatchedCodecPipeline):
             if isinstance(outcome, BaseException):
                 raise outcome
         return tuple(results)  # type: ignore[arg-type]
+
+
+def _corrupt(store: PlannedReads, key: str, exc: Exception) -> CorruptChunkError:
+    """The codec's failure as our error, naming the file and the chunk; its type and first line kept."""
+    message = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
+    return CorruptChunkError(f"chunk {key} does not decode as declared: {type(exc).__name__}: {message}",
+                             url=store.chunk_url(key))
 
 
 def _planned_store(batch: list[ReadItem]) -> PlannedReads | None:
