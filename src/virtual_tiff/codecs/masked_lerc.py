@@ -63,6 +63,10 @@ class MaskedLerc(ArrayBytesCodec):
 
     def _decode_sync(self, chunk_bytes, chunk_spec):
         values, mask = imagecodecs.lerc_decode(chunk_bytes.as_numpy_array(), masks=True)
+        want = chunk_spec.dtype.to_native_dtype()
+        if (values.dtype.kind, values.dtype.itemsize) != (want.kind, want.itemsize):
+            # A blob of other samples would be cast (uint16 into uint8 wraps): never other pixels.
+            raise ValueError(f"{NAME}: the blob holds {values.dtype} samples, the array {want}")
         values = values.reshape(chunk_spec.shape)
         if mask is not None and not np.all(mask):
             values = np.array(values, copy=True)
