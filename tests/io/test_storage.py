@@ -75,3 +75,15 @@ def test_an_unregistered_url_is_named():
     with pytest.raises(VirtualTIFFError, match="no store registered") as info:
         resolve("s3://elsewhere/a.tif", ObjectStoreRegistry({"s3://bucket": MemoryStore()}))
     assert info.value.url == "s3://elsewhere/a.tif"
+
+
+def test_a_response_body_never_reaches_the_error_or_its_traceback():
+    """An S3 error body echoes the signed request; only the store's first line, before the body, is kept."""
+    import traceback
+
+    body = "Generic S3 error: 403 Forbidden: <Error><StringToSign>AKIASECRET</StringToSign></Error>\nAKIASECRET"
+    with pytest.raises(SourceReadError) as info, storage_errors("s3://b/scene.tif", "reading chunks"):
+        raise GenericError(body)
+    assert "403 Forbidden" in str(info.value)
+    assert isinstance(info.value.__cause__, GenericError) and str(info.value.__cause__) == "Generic S3 error: 403 Forbidden"
+    assert "AKIASECRET" not in "".join(traceback.format_exception(info.value)) + repr(info.value)

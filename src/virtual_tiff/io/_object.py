@@ -75,7 +75,7 @@ class ObjectReader:
             try:
                 meta = await self._store.head_async(self._path)
             except Exception:
-                raise first from first.__cause__
+                raise first from first.__cause__  # already a summary (see storage_errors)
             if int(meta["size"]) != 0:
                 raise
             head = b""

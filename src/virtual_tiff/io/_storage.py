@@ -19,15 +19,35 @@ STORAGE_ERRORS: tuple[type[BaseException], ...] = (BaseError, OSError, TimeoutEr
 
 @contextlib.contextmanager
 def storage_errors(url: str, what: str) -> Iterator[None]:
-    """Store failures as our errors, naming the url; only the first line of the store's
-    message is kept (obstore appends a multi-line debug dump)."""
+    """Store failures as our errors, naming the url, with the store's exception type and summary.
+
+    Only the first line of the store's message is kept, up to any response body (obstore appends
+    a multi-line debug dump, and an S3 error body can echo the signed request). The cause is a
+    fresh exception of the store's type with that line, and the original is suppressed from
+    tracebacks (``__suppress_context__``): neither ``str``, ``repr``, a formatted traceback nor
+    ``__cause__`` carries a body or a credential.
+    """
     try:
         yield
+        return
     except PreconditionError as exc:
-        raise SourceChangedError(f"{what}: the object changed since it was recorded", url=url) from exc
+        failure: VirtualTIFFError = SourceChangedError(f"{what}: the object changed since it was recorded", url=url)
+        cause = _summary_of(exc)
     except STORAGE_ERRORS as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        raise SourceReadError(f"{what} failed: {type(exc).__name__}: {first_line}", url=url) from exc
+        cause = _summary_of(exc)
+        failure = SourceReadError(f"{what} failed: {type(exc).__name__}: {cause}", url=url)
+    raise failure from cause
+
+
+def _summary_of(exc: BaseException) -> BaseException:
+    """An exception of ``exc``'s type whose message is its first line, cut before any response body."""
+    text = str(exc).strip()
+    line = text.splitlines()[0] if text else ""
+    line = line.split("<", 1)[0].rstrip(" :")[:300]
+    try:
+        return type(exc)(line)
+    except Exception:  # noqa: BLE001 - a type that takes other arguments: the summary as a plain error
+        return RuntimeError(f"{type(exc).__name__}: {line}")
 
 
 def resolve(url: str, registry: ObjectStoreRegistry) -> tuple[Any, str]:
