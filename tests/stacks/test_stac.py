@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pystac
 import pytest
+import rioxarray  # noqa: F401 - the .rio accessor the tests check CRSs with
 import xarray as xr
 
 from tests.helpers.geotiffs import write_geotiff
@@ -139,3 +140,30 @@ def test_relative_hrefs_resolve_against_the_self_link(tmp_path, registry):
     (folder / "item.json").write_text(json.dumps(item))
     cube = open_stac(str(folder / "item.json"), registry=registry)
     assert list(cube.attrs["virtual_tiff"]["sources"]) == [(folder / "b04.tif").resolve().as_uri()]
+
+
+def remote_item(href: str) -> dict:
+    return {
+        "type": "Feature", "stac_version": "1.0.0", "id": "remote", "geometry": None,
+        "properties": {"datetime": "2026-01-01T00:00:00Z"},
+        "links": [{"rel": "self", "href": "https://stac.example.com/collections/c/items/remote.json"}],
+        "assets": {"B04": {"href": href, "type": "image/tiff; application=geotiff"}},
+    }
+
+
+@pytest.mark.parametrize("href", ["/etc/passwd", "file:///etc/passwd"])
+def test_a_remote_catalogue_may_not_point_at_local_files(href, tmp_path, registry):
+    with pytest.raises(VirtualTIFFError, match="remote catalogue .* points at the local file"):
+        open_stac(remote_item(href), registry=registry)
+
+
+def test_local_hrefs_of_a_remote_catalogue_when_allowed(tmp_path, registry):
+    path = write_geotiff(tmp_path / "b04.tif", seed=4)
+    cube = open_stac(remote_item(str(path)), registry=registry, allow_local_hrefs=True)
+    np.testing.assert_array_equal(load(cube["B04"], registry)[0], read_rasterio(path))
+
+
+def test_relative_hrefs_of_a_remote_catalogue_stay_remote():
+    from virtual_tiff.stacks._stac import asset_url
+
+    assert asset_url(remote_item("../b04.tif"), "../b04.tif") == "https://stac.example.com/collections/c/b04.tif"

@@ -58,6 +58,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--stac", help="a STAC ItemCollection JSON file: assets as variables, datetimes as time")
     p.add_argument("--asset", action="append", help="a STAC asset key to include (repeatable; default: every TIFF)")
     p.add_argument("--group-by-grid", action="store_true", help="STAC assets on several grids: a group per grid")
+    p.add_argument("--allow-local-hrefs", action="store_true",
+                   help="let a remote STAC catalogue's items point at local files (refused by default)")
     p.add_argument("--concat-dim", default="time", help="dimension to stack files along (default: time)")
     p.add_argument("--ifd", type=int, default=0, help="the IFD of each file to stack (default: 0)")
     p.add_argument("--checksum", choices=["etag", "last_modified"], default="etag")

@@ -40,11 +40,12 @@ def expand_inputs(inputs: list[str]) -> list[str]:
     return urls
 
 
-def stac_hrefs(path: str, assets: list[str] | None) -> list[str]:
+def stac_hrefs(path: str, assets: list[str] | None, allow_local: bool = False) -> list[str]:
     """The urls a STAC ItemCollection (or Item) JSON file points at, for the registry and Icechunk."""
     from virtual_tiff.stacks import asset_table, item_dicts
 
-    return sorted({asset.url for row in asset_table(item_dicts(path), assets) for asset in row})
+    table = asset_table(item_dicts(path), assets, allow_local=allow_local)
+    return sorted({asset.url for row in table for asset in row})
 
 
 class Progress:
@@ -107,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
     )
 
     started = time.perf_counter()
-    urls = stac_hrefs(args.stac, args.asset) if args.stac else expand_inputs(args.inputs)
+    urls = stac_hrefs(args.stac, args.asset, args.allow_local_hrefs) if args.stac else expand_inputs(args.inputs)
     if not urls:
         raise VirtualTIFFError("no input files")
     trace = RequestTrace()
@@ -118,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
         obj = open_stac(
             args.stac, assets=args.asset, registry=registry, group_by="grid" if args.group_by_grid else None,
             concat_dim=args.concat_dim, ifd=args.ifd, max_concurrency=args.max_concurrency, on_error=on_error,
-            progress=progress,
+            progress=progress, allow_local_hrefs=args.allow_local_hrefs,
         )
         root = obj if isinstance(obj, xr.Dataset) else obj.root
         failed = root.attrs["virtual_tiff"].get("failed", {})

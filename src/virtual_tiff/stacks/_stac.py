@@ -112,18 +112,28 @@ def variable_name(key: str, asset: Mapping[str, Any], names: VariableNames) -> s
     return str(bands[0]["name"]) if len(bands) == 1 and bands[0].get("name") else key
 
 
-def asset_url(item: Mapping[str, Any], href: str) -> str:
-    """An asset's url: relative hrefs resolve against the item's ``self`` link, as the STAC spec says."""
-    if "://" in href or os.path.isabs(href):
-        return normalise_url(href)
+def asset_url(item: Mapping[str, Any], href: str, *, allow_local: bool = False) -> str:
+    """An asset's url: relative hrefs resolve against the item's ``self`` link, as the STAC spec says.
+
+    An item whose ``self`` link is remote (a catalogue served over http(s), s3, ...) may not point
+    at local files (``/etc/passwd``, ``file:///...``): a remote catalogue must never make the
+    build open them. ``allow_local=True`` lifts that for catalogues you trust.
+    """
     self_href = next((link.get("href") for link in item.get("links", []) if link.get("rel") == "self"), None)
-    if not self_href:
-        return normalise_url(href)
-    return urljoin(normalise_url(self_href), href)
+    if "://" in href or os.path.isabs(href) or not self_href:
+        url = normalise_url(href)
+    else:
+        url = urljoin(normalise_url(self_href), href)
+    remote = self_href is not None and "://" in self_href and not self_href.startswith("file://")
+    if remote and url.startswith("file://") and not allow_local:
+        raise VirtualTIFFError(
+            f"STAC item {item.get('id')!r} of a remote catalogue ({self_href}) points at the local file {href!r}: "
+            "refused (pass allow_local_hrefs=True, or --allow-local-hrefs, for a catalogue you trust)")
+    return url
 
 
 def asset_table(items: Sequence[Mapping[str, Any]], keys: Sequence[str] | None,
-                names: VariableNames = "asset") -> list[list[Asset]]:
+                names: VariableNames = "asset", *, allow_local: bool = False) -> list[list[Asset]]:
     """Per item (sorted by datetime, then id), its requested assets; every item must have every key."""
     ordered = sorted(items, key=lambda it: (item_time(it), str(it.get("id"))))
     keys = list(keys) if keys is not None else (tiff_asset_keys(ordered[0]) if ordered else [])
@@ -137,7 +147,7 @@ def asset_table(items: Sequence[Mapping[str, Any]], keys: Sequence[str] | None,
         time = item_time(item)
         table.append([
             Asset(str(item.get("id")), time, k, variable_name(k, item["assets"][k], names),
-                  asset_url(item, item["assets"][k]["href"]))
+                  asset_url(item, item["assets"][k]["href"], allow_local=allow_local))
             for k in keys
         ])
     variables = [a.variable for a in table[0]] if table else []
@@ -181,6 +191,7 @@ def open_stac(
     on_error: OnError = "raise",
     progress: Progress | None = None,
     executor: Executor | None = None,
+    allow_local_hrefs: bool = False,
 ) -> xr.Dataset | xr.DataTree:
     """A virtual datacube of STAC items: ``assets`` as variables, item datetimes as ``time``.
 
@@ -194,11 +205,12 @@ def open_stac(
     variables on that grid. A file's mask becomes ``<variable>_mask``.
     ``duplicates``: see the module docstring. With ``on_error="skip"`` an item
     any of whose assets fails is left out and listed under
-    ``virtual_tiff.failed``.
+    ``virtual_tiff.failed``. Items of a remote catalogue (a remote ``self`` link) may not point at
+    local files unless ``allow_local_hrefs=True``.
     """
     if group_by not in (None, "grid"):
         raise ValueError(f"group_by must be None or 'grid', got {group_by!r}")
-    table = asset_table(item_dicts(items), assets, variable_names)
+    table = asset_table(item_dicts(items), assets, variable_names, allow_local=allow_local_hrefs)
     if not table:
         raise VirtualTIFFError("no STAC items given")
     urls = list(dict.fromkeys(a.url for row in table for a in row))
