@@ -64,7 +64,8 @@ class VirtualTIFF:
 
     async def read_async(self, url: str, registry: ObjectStoreRegistry) -> TIFFFile:
         """Walk the IFDs; for ``ifd=k`` only as far as IFD k and its mask, fetching only their arrays."""
-        reader = ObjectReader(url, registry)
+        reader = ObjectReader(url, registry, first_byte_timeout=self.limits.first_byte_timeout,
+                              min_bytes_per_second=self.limits.min_bytes_per_second)
         if self.ifd is None:
             return await read_tiff(reader, limits=self.limits)
         k = self.ifd

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 import numpy as np
 import pytest
 import tifffile
@@ -87,3 +90,40 @@ def test_a_response_body_never_reaches_the_error_or_its_traceback():
     assert "403 Forbidden" in str(info.value)
     assert isinstance(info.value.__cause__, GenericError) and str(info.value.__cause__) == "Generic S3 error: 403 Forbidden"
     assert "AKIASECRET" not in "".join(traceback.format_exception(info.value)) + repr(info.value)
+
+
+class Stalled:
+    """A store that never answers: a server that accepted the connection and went quiet."""
+
+    async def get_async(self, path, *, options=None):
+        await asyncio.sleep(3600)
+
+    async def get_range_async(self, path, *, start, end):
+        await asyncio.sleep(3600)
+
+
+def test_a_stalled_server_fails_the_header_read_within_its_deadline():
+    from virtual_tiff import Limits
+
+    registry = ObjectStoreRegistry({"s3://b": Stalled()})
+    start = time.monotonic()
+    with pytest.raises(SourceReadError, match="TimeoutError") as info:
+        VirtualTIFF(ifd=0, limits=Limits(first_byte_timeout=0.2))("s3://b/x.tif", registry)
+    assert time.monotonic() - start < 5 and info.value.url == "s3://b/x.tif"
+
+
+def test_a_stalled_server_fails_a_chunk_read_within_its_deadline():
+    from virtual_tiff.read import CoalesceOptions, RangeReader
+
+    reader = RangeReader(CoalesceOptions(first_byte_timeout=0.2))
+    start = time.monotonic()
+    with pytest.raises(SourceReadError, match="TimeoutError"):
+        asyncio.run(reader.read(Stalled(), "x.tif", 0, 1000, url="s3://b/x.tif"))
+    assert time.monotonic() - start < 5
+
+
+def test_deadlines_grow_with_the_bytes_asked_for():
+    from virtual_tiff.io import request_deadline
+
+    assert request_deadline(0) == 10.0 and request_deadline(64 * 1024 * 100) == 110.0
+    assert request_deadline(10**9, None) is None

@@ -14,17 +14,26 @@ from virtual_tiff.io._provenance import (
     unquoted,
 )
 from virtual_tiff.io._registries import normalise_url, registry_for
-from virtual_tiff.io._storage import resolve, storage_errors
+from virtual_tiff.io._storage import (
+    FIRST_BYTE_TIMEOUT,
+    MIN_BYTES_PER_SECOND,
+    request_deadline,
+    resolve,
+    storage_errors,
+)
 
 __all__ = [
     "ATTRIBUTE",
     "BLOCK_BYTES",
+    "FIRST_BYTE_TIMEOUT",
     "HEAD_BYTES",
+    "MIN_BYTES_PER_SECOND",
     "ObjectInfo",
     "ObjectReader",
     "normalise_url",
     "read_sources",
     "registry_for",
+    "request_deadline",
     "resolve",
     "sources_attribute",
     "storage_errors",

@@ -8,6 +8,7 @@ already held, and one batched ``get_ranges_async`` for out-of-line values.
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 import datetime
 from dataclasses import dataclass
@@ -15,7 +16,13 @@ from dataclasses import dataclass
 from obspec_utils.registry import ObjectStoreRegistry
 
 from virtual_tiff.errors import SourceReadError, TruncatedTIFFError
-from virtual_tiff.io._storage import resolve, storage_errors
+from virtual_tiff.io._storage import (
+    FIRST_BYTE_TIMEOUT,
+    MIN_BYTES_PER_SECOND,
+    request_deadline,
+    resolve,
+    storage_errors,
+)
 
 #: The first GET. GDAL's COG driver keeps every IFD and tag array ahead of the
 #: first tile; 64 KiB holds that for COGs up to tens of thousands of tiles.
@@ -44,11 +51,14 @@ class ObjectReader:
         *,
         head_bytes: int = HEAD_BYTES,
         block_bytes: int = BLOCK_BYTES,
+        first_byte_timeout: float | None = FIRST_BYTE_TIMEOUT,
+        min_bytes_per_second: float = MIN_BYTES_PER_SECOND,
     ) -> None:
         self.url = url
         self._store, self._path = resolve(url, registry)
         self._head_bytes = head_bytes
         self._block_bytes = block_bytes
+        self._timeouts = (first_byte_timeout, min_bytes_per_second)
         #: Fetched blocks sorted by start: lookups stay logarithmic for files of thousands of IFDs.
         self._blocks: list[tuple[int, bytes]] = []
         self._starts: list[int] = []
@@ -66,14 +76,16 @@ class ObjectReader:
         """First GET: the head of the object, with its size, ETag and mtime."""
         try:
             with storage_errors(self.url, "reading the header"):
-                result = await self._store.get_async(self._path, options={"range": (0, self._head_bytes)})
-                head = bytes(await result.bytes_async())
+                async with asyncio.timeout(request_deadline(self._head_bytes, *self._timeouts)):
+                    result = await self._store.get_async(self._path, options={"range": (0, self._head_bytes)})
+                    head = bytes(await result.bytes_async())
                 meta = result.meta
         except SourceReadError as first:
             # An empty object has no byte 0, so stores refuse any range of it:
             # only its metadata can tell that apart from a real failure.
             try:
-                meta = await self._store.head_async(self._path)
+                async with asyncio.timeout(request_deadline(0, *self._timeouts)):
+                    meta = await self._store.head_async(self._path)
             except Exception:
                 raise first from first.__cause__  # already a summary (see storage_errors)
             if int(meta["size"]) != 0:
@@ -128,7 +140,8 @@ class ObjectReader:
             return held
         end = min(self.size, start + max(length, self._block_bytes))
         with storage_errors(self.url, what):
-            data = bytes(await self._store.get_range_async(self._path, start=start, end=end))
+            async with asyncio.timeout(request_deadline(end - start, *self._timeouts)):
+                data = bytes(await self._store.get_range_async(self._path, start=start, end=end))
         if len(data) != end - start:
             # The size was checked above, so a different length is the transport's fault, not the file's.
             raise SourceReadError(f"{what}: asked for {end - start} bytes, got {len(data)}", url=self.url)
@@ -144,7 +157,8 @@ class ObjectReader:
             starts = [start for start, _ in missing]
             ends = [start + length for start, length in missing]
             with storage_errors(self.url, what):
-                fetched = await self._store.get_ranges_async(self._path, starts=starts, ends=ends)
+                async with asyncio.timeout(request_deadline(sum(e - s for s, e in zip(starts, ends, strict=True)), *self._timeouts)):
+                    fetched = await self._store.get_ranges_async(self._path, starts=starts, ends=ends)
             self.requests += 1
             for (start, length), data in zip(missing, fetched, strict=True):
                 if len(data) != length:

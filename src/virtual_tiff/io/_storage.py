@@ -17,6 +17,18 @@ from virtual_tiff.errors import SourceChangedError, SourceReadError, VirtualTIFF
 STORAGE_ERRORS: tuple[type[BaseException], ...] = (BaseError, OSError, TimeoutError)
 
 
+#: A request fails after FIRST_BYTE_TIMEOUT + its bytes / MIN_BYTES_PER_SECOND seconds: a stalled
+#: or trickling (slow-loris) server fails within seconds, a large read on a slow link completes.
+FIRST_BYTE_TIMEOUT = 10.0
+MIN_BYTES_PER_SECOND = 64 * 1024
+
+
+def request_deadline(nbytes: int, first_byte_timeout: float | None = FIRST_BYTE_TIMEOUT,
+                     min_bytes_per_second: float = MIN_BYTES_PER_SECOND) -> float | None:
+    """Seconds a request of ``nbytes`` may take (store retries included), or None for no bound."""
+    return None if first_byte_timeout is None else first_byte_timeout + nbytes / min_bytes_per_second
+
+
 @contextlib.contextmanager
 def storage_errors(url: str, what: str) -> Iterator[None]:
     """Store failures as our errors, naming the url, with the store's exception type and summary.

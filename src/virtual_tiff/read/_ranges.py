@@ -20,7 +20,7 @@ from typing import Any
 from zarr.core.buffer import Buffer
 
 from virtual_tiff.errors import SourceChangedError, SourceReadError
-from virtual_tiff.io import storage_errors
+from virtual_tiff.io import FIRST_BYTE_TIMEOUT, MIN_BYTES_PER_SECOND, request_deadline, storage_errors
 from virtual_tiff.read._plan import KiB, MiB, RangeGroup, plan_ranges
 
 
@@ -35,6 +35,10 @@ class CoalesceOptions:
     sends it after one event-loop turn without a new read (reads started together still merge).
     ``batch_max_wait``: ... but never later than this many seconds after its first read.
     ``max_concurrent_requests``: requests in flight per event loop, over all objects.
+    ``first_byte_timeout`` and ``min_bytes_per_second``: a request of ``n`` bytes fails (as
+    SourceReadError) after ``first_byte_timeout + n / min_bytes_per_second`` seconds, retries
+    included: a stalled or trickling server fails a read within seconds, a large read on a slow
+    link still completes. ``None`` waits as long as the store does.
     """
 
     max_gap: int = 64 * KiB
@@ -42,12 +46,20 @@ class CoalesceOptions:
     batch_window: float = 0.001
     batch_max_wait: float = 0.005
     max_concurrent_requests: int = 64
+    first_byte_timeout: float | None = FIRST_BYTE_TIMEOUT
+    min_bytes_per_second: float = MIN_BYTES_PER_SECOND
+
+    def deadline(self, nbytes: int) -> float | None:
+        """Seconds a request of ``nbytes`` may take, or None."""
+        return request_deadline(nbytes, self.first_byte_timeout, self.min_bytes_per_second)
 
     def __post_init__(self) -> None:
         if self.max_gap < 0 or self.max_request_bytes < 1 or self.batch_window < 0 or self.batch_max_wait < 0:
             raise ValueError(f"invalid coalescing options: {self}")
         if self.max_concurrent_requests < 1:
             raise ValueError(f"max_concurrent_requests must be >= 1, got {self.max_concurrent_requests}")
+        if (self.first_byte_timeout is not None and self.first_byte_timeout <= 0) or self.min_bytes_per_second <= 0:
+            raise ValueError(f"timeouts must be positive: {self}")
 
 
 @dataclass(frozen=True)
@@ -236,7 +248,8 @@ class RangeReader:
             self.stats.peak_in_flight = max(self.stats.peak_in_flight, self._in_flight)
             try:
                 with storage_errors(url, "reading chunks"):
-                    data = await _get_range(source, start, end)
+                    async with asyncio.timeout(self.options.deadline(end - start)):
+                        data = await _get_range(source, start, end)
             finally:
                 self._in_flight -= 1
         self.stats.requests += 1

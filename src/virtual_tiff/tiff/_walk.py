@@ -21,7 +21,7 @@ from virtual_tiff.errors import (
     TruncatedTIFFError,
     VirtualTIFFError,
 )
-from virtual_tiff.io import ObjectReader
+from virtual_tiff.io import FIRST_BYTE_TIMEOUT, MIN_BYTES_PER_SECOND, ObjectReader
 from virtual_tiff.tiff._fields import FIELD_SIZES, Entry, decode_value
 from virtual_tiff.tiff._header import TIFFHeader, parse_header
 from virtual_tiff.tiff._ifd import IFD
@@ -30,12 +30,18 @@ from virtual_tiff.tiff._tags import FieldType, Tag
 
 @dataclass(frozen=True)
 class Limits:
-    """Safety bounds on hostile or broken headers. Real files stay far below them."""
+    """Safety bounds on hostile or broken headers and servers. Real files stay far below them.
+
+    ``first_byte_timeout`` and ``min_bytes_per_second``: a header read of ``n`` bytes fails after
+    ``first_byte_timeout + n / min_bytes_per_second`` seconds (None: as long as the store waits).
+    """
 
     max_ifds: int = 16_384
     max_entries: int = 4_096
     max_value_bytes: int = 256 * 1024 * 1024
     max_subifd_depth: int = 4
+    first_byte_timeout: float | None = FIRST_BYTE_TIMEOUT
+    min_bytes_per_second: float = MIN_BYTES_PER_SECOND
 
 
 @dataclass(frozen=True)
