@@ -86,6 +86,7 @@ LAYOUT = {layout.id: layout for layout in LAYOUTS}
 KEY_LAYOUTS = [LAYOUT[k] for k in ("single-tiles", "single-partial-strip", "chunky-tiles", "chunky-partial-strip",
                                    "planar-partial-strip")]
 CMYK_TILES = Layout("cmyk-tiles", 4, CONTIG, True, None, 4, TILE_WIDTH)
+GRAY_ALPHA_TILES = Layout("gray-alpha-tiles", 2, CONTIG, True, None, 2, TILE_WIDTH)
 
 
 def make_ifd(
@@ -421,6 +422,9 @@ JPEG_ROWS = [
     ("rgb-planar-partial-strip", LAYOUT["planar-partial-strip"], Photometric.RGB, TABLES_ARRAY,
      jpeg("GRAYSCALE", "GRAYSCALE", B64)),
     ("no-photometric", LAYOUT["single-tiles"], None, None, {"name": "imagecodecs_jpeg", "configuration": {}}),
+    # RGB + alpha and grey + alpha (GDAL, libtiff): more components than the colour space, none transformed.
+    ("rgb-alpha-chunky-tiles", CMYK_TILES, Photometric.RGB, None, jpeg("UNKNOWN", "UNKNOWN")),
+    ("gray-alpha-chunky-tiles", GRAY_ALPHA_TILES, Photometric.MINISBLACK, TABLES_ARRAY, jpeg("UNKNOWN", "UNKNOWN", B64)),
 ]
 
 
@@ -430,6 +434,13 @@ def test_jpeg_chains(layout, photometric, tables, codec):
     extra = {} if tables is None else {Tag.JPEGTables: tables}
     ifd = make_ifd(layout, bits=8, compression=C.JPEG, photometric=photometric, tags=extra)
     assert codec_chain(encoding(ifd, layout), ifd) == image_chain(layout, codec)
+
+
+def test_ycbcr_jpeg_with_extra_samples_is_refused_naming_extra_samples():
+    ifd = make_ifd(CMYK_TILES, bits=8, compression=C.JPEG, photometric=Photometric.YCBCR)
+    with pytest.raises(UnsupportedTIFFError, match="YCbCr JPEG with 4 samples per pixel") as info:
+        codec_chain(encoding(ifd, CMYK_TILES), ifd)
+    assert info.value.tag.startswith("ExtraSamples")
 
 
 def lerc(masked_value) -> dict:

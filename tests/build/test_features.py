@@ -52,6 +52,11 @@ FEATURES: list[Variant] = [
     gdal_variant("cog-jpeg", "uint8", 3, driver="COG", compress="JPEG", lossless=False, gdal_tolerance=12),
     gdal_variant("jpeg-gray-tables", "uint8", tiled=True, blockxsize=32, blockysize=32, compress="JPEG",
                  lossless=False, gdal_tolerance=12),
+    # JPEG with an alpha band (rasterio's alpha.tif is one): 4 (or 2) components, no colour transform.
+    gdal_variant("jpeg-rgba-tiled", "uint8", 4, tiled=True, blockxsize=32, blockysize=32, compress="JPEG",
+                 photometric="RGB", alpha="YES", lossless=False, gdal_tolerance=12),
+    gdal_variant("jpeg-gray-alpha-strips", "uint8", 2, compress="JPEG", alpha="YES", lossless=False,
+                 gdal_tolerance=12),
     *(
         tifffile_variant(f"ycbcr-jpeg-{ss[0]}{ss[1]}", "uint8", 3, compression="jpeg", photometric="ycbcr",
                          compressionargs={"subsampling": ss}, lossless=False, gdal_tolerance=12)

@@ -112,13 +112,17 @@ BYTES_COMPRESSORS: dict[Compression, Callable[[IFD], Codec] | None] = {
     Compression.PACKBITS: _named("imagecodecs_packbits"),
 }
 
-#: JPEG's colour space per Photometric: YCbCr data decodes to RGB, as GDAL and tifffile give it.
-JPEG_COLORSPACES: dict[Photometric, tuple[str, str]] = {
-    Photometric.MINISBLACK: ("GRAYSCALE", "GRAYSCALE"),
-    Photometric.RGB: ("RGB", "RGB"),
-    Photometric.YCBCR: ("YCbCr", "RGB"),
-    Photometric.SEPARATED: ("CMYK", "CMYK"),
+#: JPEG's colour space per Photometric, and the components it has: YCbCr data decodes to RGB, as
+#: GDAL and tifffile give it.
+JPEG_COLORSPACES: dict[Photometric, tuple[str, str, int]] = {
+    Photometric.MINISBLACK: ("GRAYSCALE", "GRAYSCALE", 1),
+    Photometric.RGB: ("RGB", "RGB", 3),
+    Photometric.YCBCR: ("YCbCr", "RGB", 3),
+    Photometric.SEPARATED: ("CMYK", "CMYK", 4),
 }
+#: A JPEG with other components than its Photometric's (RGB + alpha, grey + alpha: GDAL and
+#: libtiff write these with no colour transform) decodes its components as stored.
+JPEG_RAW_COMPONENTS = ("UNKNOWN", "UNKNOWN")
 
 
 def decoded_photometric(ifd: IFD) -> Photometric | None:
@@ -143,7 +147,14 @@ def _jpeg(ifd: IFD) -> Codec:
             raise ifd.error(
                 UnsupportedTIFFError, Tag.PhotometricInterpretation, f"JPEG with Photometric {photometric.name}"
             )
-        config["colorspace_jpeg"], config["colorspace_data"] = JPEG_COLORSPACES[photometric]
+        jpeg, data, components = JPEG_COLORSPACES[photometric]
+        samples = 1 if ifd.planar_configuration == PlanarConfiguration.SEPARATE else ifd.samples_per_pixel
+        if samples != components:
+            if photometric == Photometric.YCBCR:
+                raise ifd.error(UnsupportedTIFFError, Tag.ExtraSamples,
+                                f"YCbCr JPEG with {samples} samples per pixel: no colour transform decodes it")
+            jpeg, data = JPEG_RAW_COMPONENTS
+        config["colorspace_jpeg"], config["colorspace_data"] = jpeg, data
     return {"name": "imagecodecs_jpeg", "configuration": config}
 
 
