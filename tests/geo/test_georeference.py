@@ -11,6 +11,7 @@ matches, level by level.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -403,12 +404,32 @@ def test_citation_fallback_for_unsupported_projection() -> None:
     assert georeference(ifd).crs.equals(pyproj.CRS.from_epsg(32633))
 
 
-def test_ground_control_points_are_unsupported() -> None:
+def test_ground_control_points_give_no_transform_but_their_points() -> None:
     gcps = np.array([0, 0, 0, 500_000.0, 4_000_020.0, 0, 7, 5, 0, 500_210.0, 3_999_870.0, 0])
     ifd = fake_ifd(GeoKeyDirectoryTag=np.array([1, 1, 0, 1, 3072, 0, 1, 32633], "u2"), ModelTiepointTag=gcps)
-    with pytest.raises(UnsupportedTIFFError, match="ground control points") as info:
-        georeference(ifd)
-    assert info.value.tag == "ModelTiepointTag (33922)"
+    georef = georeference(ifd)
+    assert georef.transform is None and georef.coords() is None
+    assert georef.gcps == ((0, 0, 0, 500_000.0, 4_000_020.0, 0), (7, 5, 0, 500_210.0, 3_999_870.0, 0))
+
+
+def test_ground_control_points_read_as_gdal_reports_them(tmp_path, registry) -> None:
+    """rioxarray's ``gcps`` attribute on ``spatial_ref``: ``.rio.get_gcps()`` gives rasterio's points."""
+    from rasterio.control import GroundControlPoint
+
+    points = [GroundControlPoint(row=r, col=c, x=500_000.0 + 30 * c, y=4_000_000.0 - 30 * r + c, z=0.0)
+              for r, c in ((0, 0), (0, 63), (47, 0), (47, 63), (20, 30))]
+    path = tmp_path / "gcps.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=64, height=48, count=1, dtype="uint8",
+                       gcps=points, crs="EPSG:32633") as dst:
+        dst.write(np.arange(64 * 48, dtype="uint8").reshape(1, 48, 64))
+    with rasterio.open(path) as src:
+        expected, crs = src.gcps
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # points, not a failed georeference
+        ds = xr.open_zarr(VirtualTIFF(ifd=0)(file_url(path), registry), zarr_format=3, consolidated=False)
+    got = ds["0"].rio.get_gcps()
+    assert [(g.row, g.col, g.x, g.y) for g in got] == [(g.row, g.col, g.x, g.y) for g in expected]
+    assert ds["0"].rio.crs == crs and "GeoTransform" not in ds["spatial_ref"].attrs
 
 
 def test_malformed_gdal_tags() -> None:

@@ -22,14 +22,10 @@ from virtual_tiff.geo._metadata import (
     parse_gdal_metadata,
     parse_nodata,
 )
-from virtual_tiff.geo._transform import (
-    Affine,
-    overview_transform,
-    pixel_centres,
-    read_transform,
-)
+from virtual_tiff.geo._transform import GCP, Affine, overview_transform, pixel_centres, read_gcps, read_transform
 
 __all__ = [
+    "GCP",
     "Affine",
     "BandMetadata",
     "GDALMetadata",
@@ -49,5 +45,6 @@ __all__ = [
     "parse_geokeys",
     "parse_nodata",
     "pixel_centres",
+    "read_gcps",
     "read_transform",
 ]

@@ -16,13 +16,14 @@ rioxarray on ``name``, so both are written.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pyproj
 
-from virtual_tiff.geo._transform import Affine
+from virtual_tiff.geo._transform import GCP, Affine
 
 SPATIAL_CONVENTION: Mapping[str, str] = {
     "uuid": "689b58e2-cf7b-45e0-9fff-9cfc0883d6b4",
@@ -47,8 +48,12 @@ MULTISCALES_CONVENTION: Mapping[str, str] = {
 }
 
 
-def cf_attrs(crs: pyproj.CRS | None, transform: Affine | None) -> dict[str, Any]:
-    """Attributes of the scalar ``spatial_ref`` variable, as rioxarray writes and reads them."""
+def cf_attrs(crs: pyproj.CRS | None, transform: Affine | None, gcps: Sequence[GCP] = ()) -> dict[str, Any]:
+    """Attributes of the scalar ``spatial_ref`` variable, as rioxarray writes and reads them.
+
+    Ground control points are rioxarray's ``gcps`` attribute (a GeoJSON FeatureCollection, which
+    ``.rio.get_gcps()`` reads).
+    """
     attrs: dict[str, Any] = {}
     if crs is not None:
         attrs.update(crs.to_cf())
@@ -57,6 +62,12 @@ def cf_attrs(crs: pyproj.CRS | None, transform: Affine | None) -> dict[str, Any]
         attrs["spatial_ref"] = wkt
     if transform is not None:
         attrs["GeoTransform"] = " ".join(str(v) for v in transform.gdal)
+    if gcps:
+        attrs["gcps"] = json.dumps({"type": "FeatureCollection", "features": [
+            {"type": "Feature", "properties": {"id": str(i + 1), "info": "", "row": row, "col": col},
+             "geometry": {"type": "Point", "coordinates": [x, y, z]}}
+            for i, (col, row, _, x, y, z) in enumerate(gcps)
+        ]})
     return attrs
 
 

@@ -17,9 +17,11 @@ from virtual_tiff.geo._attrs import cf_attrs, geozarr_attrs
 from virtual_tiff.geo._crs import crs_from_geokeys
 from virtual_tiff.geo._geokeys import GeoKey, GeoKeys, RasterType, parse_geokeys
 from virtual_tiff.geo._transform import (
+    GCP,
     Affine,
     overview_transform,
     pixel_centres,
+    read_gcps,
     read_transform,
 )
 from virtual_tiff.tiff import IFD
@@ -37,6 +39,8 @@ class Georeference:
     transform: Affine | None
     shape: tuple[int, int]
     raster_type: RasterType = RasterType.PIXEL_IS_AREA
+    #: Ground control points (column, row, k, x, y, z) where the file has them instead of a transform.
+    gcps: tuple[GCP, ...] = ()
 
     @property
     def bounds(self) -> tuple[float, float, float, float] | None:
@@ -46,14 +50,16 @@ class Georeference:
     def overview(self, shape: tuple[int, int]) -> Georeference:
         """The same georeference for an overview of ``shape`` (height, width), as GDAL derives it."""
         transform = None if self.transform is None else overview_transform(self.transform, self.shape, shape)
-        return replace(self, transform=transform, shape=shape)
+        x_ratio, y_ratio = shape[1] / self.shape[1], shape[0] / self.shape[0]
+        gcps = tuple((c * x_ratio, r * y_ratio, k, x, y, z) for c, r, k, x, y, z in self.gcps)
+        return replace(self, transform=transform, shape=shape, gcps=gcps)
 
     def coords(self) -> tuple[np.ndarray, np.ndarray] | None:
         """1-D (x, y) pixel-centre coordinates; None for rotated grids or without a transform."""
         return None if self.transform is None else pixel_centres(self.transform, self.shape)
 
     def cf_attrs(self) -> dict[str, Any]:
-        return cf_attrs(self.crs, self.transform)
+        return cf_attrs(self.crs, self.transform, self.gcps)
 
     def geozarr_attrs(self, dimensions: tuple[str, str] = ("y", "x")) -> dict[str, Any]:
         return geozarr_attrs(self.crs, self.transform, self.shape, dimensions)
@@ -62,17 +68,18 @@ class Georeference:
 def georeference(ifd: IFD) -> Georeference | None:
     """The IFD's georeference, or None when it has neither GeoKeys nor a model transform.
 
-    Raises ``MalformedTIFFError`` for inconsistent GeoTIFF tags and
-    ``UnsupportedTIFFError`` for a CRS that cannot be rebuilt or ground
-    control points, both naming the file, IFD and tag.
+    Raises ``MalformedTIFFError`` for inconsistent GeoTIFF tags and ``UnsupportedTIFFError`` for
+    a CRS that cannot be rebuilt, both naming the file, IFD and tag. Ground control points give a
+    georeference with no transform and its ``gcps``.
     """
     keys = parse_geokeys(ifd)
     raster_type = _raster_type(keys)
     crs = crs_from_geokeys(keys)
     transform = read_transform(ifd, raster_type)
-    if crs is None and transform is None:
+    gcps = read_gcps(ifd, raster_type)
+    if crs is None and transform is None and not gcps:
         return None
-    return Georeference(crs, transform, (ifd.height, ifd.width), raster_type)
+    return Georeference(crs, transform, (ifd.height, ifd.width), raster_type, gcps)
 
 
 def _raster_type(keys: GeoKeys | None) -> RasterType:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from virtual_tiff.errors import MalformedTIFFError, UnsupportedTIFFError
+from virtual_tiff.errors import MalformedTIFFError
 from virtual_tiff.geo._geokeys import RasterType
 from virtual_tiff.tiff import IFD, Tag
 
@@ -58,8 +58,8 @@ class Affine:
 def read_transform(ifd: IFD, raster_type: RasterType = RasterType.PIXEL_IS_AREA) -> Affine | None:
     """The IFD's transform; None when it has neither pixel scale + tiepoint nor a transformation matrix.
 
-    Raises ``UnsupportedTIFFError`` for ground control points (several
-    tiepoints without a pixel scale): they define a warp, not an affine grid.
+    Ground control points (several tiepoints without a pixel scale) define a warp, not an affine
+    grid: no transform (see :func:`read_gcps`).
     """
     point = raster_type == RasterType.PIXEL_IS_POINT
     scale = _doubles(ifd, Tag.ModelPixelScaleTag)
@@ -83,13 +83,27 @@ def read_transform(ifd: IFD, raster_type: RasterType = RasterType.PIXEL_IS_AREA)
         if point:
             c, f = c - (a + b) * 0.5, f - (d + e) * 0.5
         return Affine(a, b, c, d, e, f)
-    if tiepoints is not None and len(tiepoints) > 6:
-        raise ifd.error(
-            UnsupportedTIFFError,
-            Tag.ModelTiepointTag,
-            f"{len(tiepoints) // 6} ground control points and no ModelPixelScaleTag: not an affine grid",
-        )
     return None
+
+
+#: One ground control point: (column, row, z in the image, x, y, z in the CRS), as ModelTiepointTag holds it.
+GCP = tuple[float, float, float, float, float, float]
+
+
+def read_gcps(ifd: IFD, raster_type: RasterType = RasterType.PIXEL_IS_AREA) -> tuple[GCP, ...]:
+    """The IFD's ground control points: several tiepoints and neither a pixel scale nor a matrix.
+
+    They define a warp, not an affine grid, so such an IFD has no transform; GDAL reports the
+    same points (a PixelIsPoint file's moved by half a pixel, as GDAL moves them).
+    """
+    tiepoints = _doubles(ifd, Tag.ModelTiepointTag)
+    if tiepoints is None or len(tiepoints) <= 6 or read_transform(ifd, raster_type) is not None:
+        return ()
+    if len(tiepoints) % 6:
+        raise ifd.error(MalformedTIFFError, Tag.ModelTiepointTag, f"{len(tiepoints)} values, not a multiple of 6")
+    shift = 0.5 if raster_type == RasterType.PIXEL_IS_POINT else 0.0
+    points = np.asarray(tiepoints, dtype=float).reshape(-1, 6)
+    return tuple((c + shift, r + shift, k, x, y, z) for c, r, k, x, y, z in points.tolist())
 
 
 def overview_transform(base: Affine, base_shape: tuple[int, int], shape: tuple[int, int]) -> Affine:
