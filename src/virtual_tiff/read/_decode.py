@@ -129,6 +129,8 @@ class ChunkDecoder:
     frame: Callable[[bytes | np.ndarray], tuple[int, int] | None] | None
     short_rows: int | None
     short_axis: int | None
+    #: Whether the serializer takes at most the chunk's samples in bytes (else an image codec's blob).
+    sample_serializer: bool
     _specs: dict[ArraySpec, tuple[tuple[ArraySpec, ...], ArraySpec]] = field(default_factory=dict, compare=False)
 
     @classmethod
@@ -145,7 +147,9 @@ class ChunkDecoder:
         if image["name"] == SHORT_STRIP:
             config = image["configuration"]
             image, short_rows, short_axis = config["codec"], int(config["rows"]), int(config["axis"])
-        return cls(array_array, array_bytes, bytes_bytes, sized, FRAME_SIZES.get(image["name"]), short_rows, short_axis)
+        samples = array_bytes.to_dict()["name"] in _SAMPLE_SERIALIZERS
+        return cls(array_array, array_bytes, bytes_bytes, sized, FRAME_SIZES.get(image["name"]), short_rows, short_axis,
+                   samples)
 
     def _resolve(self, spec: ArraySpec) -> tuple[tuple[ArraySpec, ...], ArraySpec]:
         found = self._specs.get(spec)
@@ -161,7 +165,7 @@ class ChunkDecoder:
     def limit(self, bytes_spec: ArraySpec) -> int:
         """The most bytes the first-decoded compressor may produce for a chunk of ``bytes_spec``."""
         samples = math.prod(bytes_spec.shape) * bytes_spec.dtype.to_native_dtype().itemsize
-        if self.array_bytes.to_dict()["name"] in _SAMPLE_SERIALIZERS:
+        if self.sample_serializer:
             return samples  # with or without zero_pad between: a full strip is the most
         return 2 * samples + _IMAGE_HEADROOM
 
