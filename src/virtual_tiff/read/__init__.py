@@ -2,8 +2,9 @@
 
 ``_plan`` (pure: which ranges share a request) -> ``_ranges`` (the coalescing reader) ->
 ``_store`` (:class:`TIFFManifestStore`, VirtualiZarr's ManifestStore reading through it) and
-``pipeline`` (the zarr codec pipeline that hands a store a whole selection; it depends only on
-the :class:`PlannedReads` shape, not on the store) -> ``_config`` (zarr settings).
+``_decode`` (a chunk's codec chain decoded within what the header declares) -> ``pipeline`` (the
+zarr codec pipeline that hands a store a whole selection; it depends only on the
+:class:`PlannedReads` shape, not on the store) -> ``_config`` (zarr settings).
 """
 
 from virtual_tiff.read._config import fast_read_config, use_by_default
