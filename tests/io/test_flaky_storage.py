@@ -194,4 +194,6 @@ def test_a_rewritten_source_is_refused_even_where_if_match_is_ignored(change, pr
     s3.upload(other, key)
     with pytest.raises(SourceChangedError, match="changed since"):
         read_all(store)
+    with pytest.raises(SourceChangedError, match="changed since"):  # one chunk: the store's get path
+        zarr.open_group(store, mode="r", zarr_format=3)["0"][0, 0]
     assert proxy.faults("ignore_if_match") > 0

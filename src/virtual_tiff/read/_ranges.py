@@ -145,18 +145,20 @@ class RangeReader:
             return state
 
     async def read(
-        self, store: Any, path: str, start: int, end: int, *, url: str = "", etag: str | None = None
+        self, store: Any, path: str, start: int, end: int, *, url: str = "", etag: str | None = None,
+        size: int | None = None,
     ) -> Buffer | bytes | memoryview:
         """Bytes ``[start, end)`` of ``path`` in ``store``, fetched together with concurrent reads.
 
-        With ``etag``, every request is conditional on it (``if_match``): an object
-        rewritten since the ETag was recorded raises SourceChangedError, never other bytes.
+        With ``etag`` (and ``size``), the recorded version: every request is conditional on it
+        (``if_match``) and the response's ETag and size are compared, so an object rewritten since
+        raises SourceChangedError, never other bytes.
         """
         if end <= start:
             return b""
         loop = asyncio.get_running_loop()
         state = self._state(loop)
-        source = SourceObject(store, path, url, etag)
+        source = SourceObject(store, path, url, etag, size)
         key = source.key
         now = loop.time()
         batch = state.batches.get(key)

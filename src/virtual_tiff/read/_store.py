@@ -134,7 +134,9 @@ class TIFFManifestStore(ManifestStore):
         if not isinstance(found, RangeRequest):
             return found
         source = found.source
-        data = await self.reader.read(source.store, source.path, found.start, found.end, url=source.url, etag=source.etag)
+        data = await self.reader.read(
+            source.store, source.path, found.start, found.end, url=source.url, etag=source.etag, size=source.size
+        )
         return prototype.buffer.from_bytes(data)  # type: ignore[arg-type]
 
     async def get(
