@@ -7,6 +7,8 @@ samples mean so a user can apply a colormap or invert a bilevel image.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from virtual_tiff.build._chains import decoded_photometric
@@ -19,7 +21,13 @@ def tiff_attributes(ifd: IFD) -> dict[str, object]:
     if photometric is not None:
         attrs["photometric"] = photometric.name
     colormap = ifd.get(Tag.ColorMap)
-    if isinstance(colormap, np.ndarray) and colormap.size % 3 == 0:
+    if isinstance(colormap, np.ndarray) and colormap.size != 3 * 2 ** min(ifd.bits_per_sample[0], 16):
+        # libtiff ignores a ColorMap of another count than 3 x 2**BitsPerSample ("tag ignored"), as
+        # GDAL then does: the samples are still right, and a 12.6M-entry map is no attribute.
+        warnings.warn(f"{ifd.url}: IFD {ifd.label}: ColorMap of {colormap.size} values for {ifd.bits_per_sample[0]}-bit "
+                      "samples ignored", stacklevel=2)
+        colormap = None
+    if isinstance(colormap, np.ndarray):
         # TIFF stores all reds, then greens, then blues, 16 bits each: rows of (r, g, b) read naturally.
         attrs["colormap"] = colormap.reshape(3, -1).T.astype(int).tolist()
     extra = ifd.get(Tag.ExtraSamples)

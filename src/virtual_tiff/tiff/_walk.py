@@ -32,6 +32,9 @@ from virtual_tiff.tiff._tags import FieldType, Tag
 class Limits:
     """Safety bounds on hostile or broken headers and servers. Real files stay far below them.
 
+    ``max_chunks``: tiles or strips of one IFD (its offsets and byte counts), refused before their
+    values are read: building costs about 200 bytes per chunk at peak (50 MiB at the default; a
+    262144² image of 512² tiles). Raise it for larger files.
     ``first_byte_timeout`` and ``min_bytes_per_second``: a header read of ``n`` bytes fails after
     ``first_byte_timeout + n / min_bytes_per_second`` seconds (None: as long as the store waits).
     """
@@ -40,6 +43,7 @@ class Limits:
     max_entries: int = 4_096
     max_value_bytes: int = 256 * 1024 * 1024
     max_subifd_depth: int = 4
+    max_chunks: int = 262_144
     first_byte_timeout: float | None = FIRST_BYTE_TIMEOUT
     min_bytes_per_second: float = MIN_BYTES_PER_SECOND
 
@@ -67,6 +71,9 @@ class TIFFFile:
     def url(self) -> str:
         return self.reader.url
 
+
+#: The tags with one value per chunk: their counts are what a build's memory grows with.
+_CHUNK_TAGS = frozenset({Tag.StripOffsets, Tag.StripByteCounts, Tag.TileOffsets, Tag.TileByteCounts})
 
 #: Decides, from the main-chain IFDs walked so far (inline values only), that the walk can stop.
 StopWalk = Callable[[Sequence[IFD]], bool]
@@ -151,6 +158,10 @@ class _Walk:
         if type_code not in FIELD_SIZES:
             return None
         field_type = FieldType(type_code)
+        if tag in _CHUNK_TAGS and count > self.limits.max_chunks:
+            raise self.error(
+                LimitExceededError, path, f"{count} chunks (limit {self.limits.max_chunks}: Limits(max_chunks=...))", tag
+            )
         nbytes = count * FIELD_SIZES[field_type]
         if nbytes > self.limits.max_value_bytes:
             raise self.error(
