@@ -27,7 +27,7 @@ from tests.helpers.tiffbuilder import (
     tile_fields,
 )
 from tests.helpers.virtual import file_url
-from virtual_tiff import MalformedTIFFError, open_virtual_mfdataset
+from virtual_tiff import MalformedTIFFError, VirtualTIFF, open_virtual_mfdataset
 
 pytestmark = pytest.mark.usefixtures("warm_imports", "traced_allocations")
 
@@ -100,3 +100,17 @@ def test_skipping_skips_any_failing_file(tmp_path, registry):
                                  on_error="skip")
     assert vds["0"].shape[0] == 1
     assert list(vds.attrs["virtual_tiff"]["failed"]) == [file_url(bad)]
+
+
+def test_pages_repeating_a_citation_proj_cannot_read_cost_one_lookup(tmp_path, registry):
+    """50 pages whose GeogCitation names no CRS: PROJ's quarter-second name search happens once."""
+    import time
+
+    keys = geokeys((1024, 0, 1, 2), (1025, 0, 1, 1), (2048, 0, 1, 32767), (2049, 34737, 20, 0))
+    page = edit(tile_fields(), *GEOREFERENCED, keys, text(34737, "Zqx no such datum 42|"))
+    path = write(tmp_path, build_tiff([page] * 50, FLAVOURS[0], data=PIXELS))
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # each page reads without georeferencing, with a warning
+        VirtualTIFF(ifd=None)(file_url(path), registry)
+    assert time.perf_counter() - start < 5  # was 50 lookups of ~0.3 s

@@ -125,12 +125,23 @@ def _citation_crs(keys: GeoKeys, citations: tuple[GeoKey, ...]) -> pyproj.CRS | 
         text = keys.text(key)
         if text is None or text.lower() == "unknown":
             continue
-        text = text.removeprefix(_ESRI_PE)
-        try:
-            return pyproj.CRS.from_user_input(text)
-        except CRSError:
-            continue
+        found = _crs_from_text(text.removeprefix(_ESRI_PE))
+        if found is not None:
+            return found
     return None
+
+
+@functools.lru_cache(maxsize=256)
+def _crs_from_text(text: str) -> pyproj.CRS | None:
+    """The CRS a WKT, PROJ string or CRS name denotes, or None.
+
+    Memoized (a pure function of the text): PROJ searches its database for a name it does not
+    know for a quarter of a second, and every page of a multi-page file repeats its citation.
+    """
+    try:
+        return pyproj.CRS.from_user_input(text)
+    except CRSError:
+        return None
 
 
 # -- user-defined geographic CRS ---------------------------------------------------------------
