@@ -34,6 +34,7 @@ from pyproj.exceptions import CRSError, ProjError
 
 from virtual_tiff.errors import UnsupportedTIFFError
 from virtual_tiff.geo._geokeys import USER_DEFINED, GeoKey, GeoKeys, ModelType
+from virtual_tiff.io import first_line
 
 T = TypeVar("T")
 
@@ -55,8 +56,9 @@ def crs_from_geokeys(keys: GeoKeys | None) -> pyproj.CRS | None:
     try:
         return _crs(keys)
     except ProjError as exc:  # e.g. NaN or absurd parameters that PROJ refuses
-        first_line = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
-        raise keys.error(UnsupportedTIFFError, f"PROJ refuses the CRS the keys describe: {first_line}") from None
+        raise keys.error(
+            UnsupportedTIFFError, f"PROJ refuses the CRS the keys describe: {first_line(exc, 200) or type(exc).__name__}"
+        ) from None
 
 
 def _crs(keys: GeoKeys) -> pyproj.CRS | None:

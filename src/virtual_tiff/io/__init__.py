@@ -17,6 +17,7 @@ from virtual_tiff.io._registries import normalise_url, registry_for
 from virtual_tiff.io._storage import (
     FIRST_BYTE_TIMEOUT,
     MIN_BYTES_PER_SECOND,
+    first_line,
     request_deadline,
     resolve,
     storage_errors,
@@ -30,6 +31,7 @@ __all__ = [
     "MIN_BYTES_PER_SECOND",
     "ObjectInfo",
     "ObjectReader",
+    "first_line",
     "normalise_url",
     "read_sources",
     "registry_for",

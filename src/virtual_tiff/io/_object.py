@@ -67,6 +67,10 @@ class ObjectReader:
         self.requests = 0
         self.bytes_read = 0
 
+    def _deadline(self, nbytes: int) -> asyncio.Timeout:
+        """The deadline of one request of ``nbytes`` (see :func:`~virtual_tiff.io.request_deadline`)."""
+        return asyncio.timeout(request_deadline(nbytes, *self._timeouts))
+
     @property
     def size(self) -> int:
         assert self.info is not None, "open() first"
@@ -76,7 +80,7 @@ class ObjectReader:
         """First GET: the head of the object, with its size, ETag and mtime."""
         try:
             with storage_errors(self.url, "reading the header"):
-                async with asyncio.timeout(request_deadline(self._head_bytes, *self._timeouts)):
+                async with self._deadline(self._head_bytes):
                     result = await self._store.get_async(self._path, options={"range": (0, self._head_bytes)})
                     head = bytes(await result.bytes_async())
                 meta = result.meta
@@ -84,7 +88,7 @@ class ObjectReader:
             # An empty object has no byte 0, so stores refuse any range of it:
             # only its metadata can tell that apart from a real failure.
             try:
-                async with asyncio.timeout(request_deadline(0, *self._timeouts)):
+                async with self._deadline(0):
                     meta = await self._store.head_async(self._path)
             except Exception:
                 raise first from first.__cause__  # already a summary (see storage_errors)
@@ -140,7 +144,7 @@ class ObjectReader:
             return held
         end = min(self.size, start + max(length, self._block_bytes))
         with storage_errors(self.url, what):
-            async with asyncio.timeout(request_deadline(end - start, *self._timeouts)):
+            async with self._deadline(end - start):
                 data = bytes(await self._store.get_range_async(self._path, start=start, end=end))
         if len(data) != end - start:
             # The size was checked above, so a different length is the transport's fault, not the file's.
@@ -157,7 +161,7 @@ class ObjectReader:
             starts = [start for start, _ in missing]
             ends = [start + length for start, length in missing]
             with storage_errors(self.url, what):
-                async with asyncio.timeout(request_deadline(sum(e - s for s, e in zip(starts, ends, strict=True)), *self._timeouts)):
+                async with self._deadline(sum(e - s for s, e in zip(starts, ends, strict=True))):
                     fetched = await self._store.get_ranges_async(self._path, starts=starts, ends=ends)
             self.requests += 1
             for (start, length), data in zip(missing, fetched, strict=True):

@@ -51,11 +51,16 @@ def storage_errors(url: str, what: str) -> Iterator[None]:
     raise failure from cause
 
 
+def first_line(exc: BaseException, limit: int = 300) -> str:
+    """The first line of an exception's message, at most ``limit`` characters: what our errors quote
+    of another library's (whose messages may append dumps, tracebacks or response bodies)."""
+    text = str(exc).strip()
+    return text.splitlines()[0][:limit] if text else ""
+
+
 def _summary_of(exc: BaseException) -> BaseException:
     """An exception of ``exc``'s type whose message is its first line, cut before any response body."""
-    text = str(exc).strip()
-    line = text.splitlines()[0] if text else ""
-    line = line.split("<", 1)[0].rstrip(" :")[:300]
+    line = first_line(exc, limit=10_000).split("<", 1)[0].rstrip(" :")[:300]
     try:
         return type(exc)(line)
     except Exception:  # noqa: BLE001 - a type that takes other arguments: the summary as a plain error

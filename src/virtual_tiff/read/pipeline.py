@@ -44,6 +44,7 @@ from zarr.core.config import config
 from zarr.registry import register_pipeline
 
 from virtual_tiff.errors import CorruptChunkError
+from virtual_tiff.io import first_line
 from virtual_tiff.read._decode import SIZED_DECODERS, ChunkDecoder
 
 __all__ = ["PIPELINE", "SIZED_DECODERS", "ChunkDecoder", "PlannedReads", "TIFFCodecPipeline"]
@@ -139,8 +140,7 @@ class TIFFCodecPipeline(BatchedCodecPipeline):
 
 def _corrupt(store: PlannedReads, key: str, exc: Exception) -> CorruptChunkError:
     """The codec's failure as our error, naming the file and the chunk; its type and first line kept."""
-    message = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
-    return CorruptChunkError(f"chunk {key} does not decode as declared: {type(exc).__name__}: {message}",
+    return CorruptChunkError(f"chunk {key} does not decode as declared: {type(exc).__name__}: {first_line(exc)}",
                              url=store.chunk_url(key))
 
 
