@@ -18,6 +18,7 @@ memory stays at one batch of headers plus the manifests. Batches can run on any
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -160,7 +161,7 @@ def read_images(urls: Sequence[str], registry: ObjectStoreRegistry, options: Rea
 
     if options.executor is not None:
         # Workers get the options without the executor and the progress callback (neither pickles).
-        remote = ReadOptions(options.ifd, options.max_concurrency, options.batch_size, options.on_error)
+        remote = dataclasses.replace(options, progress=None, executor=None)
         futures = [options.executor.submit(read_batch, part, registry, remote) for part in parts]
         for part, future in zip(parts, futures, strict=True):
             batch = future.result()
