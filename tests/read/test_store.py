@@ -212,3 +212,20 @@ def test_striped_window_costs_one_get(s3, tmp_path):
     with zarr.config.set(ZARR_PIPELINE):
         xr.open_zarr(store, zarr_format=3, consolidated=False, chunks=None)["0"][300:556].values
     assert s3.log.count("GET", "store-striped.tif") <= 128
+
+
+def test_byte_ranges_beyond_a_chunk_raise_instead_of_waiting_forever(tmp_path, registry):
+    import asyncio
+
+    import tifffile
+    from zarr.abc.store import OffsetByteRequest, SuffixByteRequest
+    from zarr.core.buffer import default_buffer_prototype
+
+    from tests.helpers.virtual import file_url
+    from virtual_tiff import VirtualTIFF
+
+    tifffile.imwrite(tmp_path / "t.tif", np.arange(64 * 64, dtype="uint16").reshape(64, 64), tile=(32, 32))
+    store = VirtualTIFF(ifd=0)(file_url(tmp_path / "t.tif"), registry)
+    for request in (SuffixByteRequest(10**7), OffsetByteRequest(10**7)):
+        with pytest.raises(ValueError, match="the chunk has 2048 bytes"):
+            asyncio.run(asyncio.wait_for(store.get("0/c/0/0", default_buffer_prototype(), request), 10))

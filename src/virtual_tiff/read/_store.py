@@ -219,7 +219,11 @@ def _byte_range(byte_range: ByteRequest | None, start: int, end: int) -> tuple[i
             raise ValueError(f"the chunk ends at byte {end - start}, the request at {byte_range.end}")
         return start + byte_range.start, start + byte_range.end
     if isinstance(byte_range, OffsetByteRequest):
+        if not 0 <= byte_range.offset <= end - start:
+            raise ValueError(f"the chunk has {end - start} bytes, the request starts at {byte_range.offset}")
         return start + byte_range.offset, end
     if isinstance(byte_range, SuffixByteRequest):
+        if not 0 <= byte_range.suffix <= end - start:
+            raise ValueError(f"the chunk has {end - start} bytes, the request asks for the last {byte_range.suffix}")
         return end - byte_range.suffix, end
     raise ValueError(f"unexpected byte range {byte_range!r}")
