@@ -5,7 +5,9 @@ so readers get the fill value 0, as rioxarray writes it); its attributes are
 the CRS and GeoTransform. ``x`` and ``y`` are pixel-centre coordinates inlined
 in the manifest: a few kilobytes that ``xr.open_zarr`` turns into indexed
 coordinates with no extra step and no request, so ``.sel(x=..., y=...)``
-works out of the box. Rotated grids get no 1-D coordinates (only the transform).
+works out of the box. Rotated grids get no 1-D coordinates (only the transform), nor do
+axes longer than :data:`MAX_INLINED_LENGTH` pixels: their 16 bytes a pixel at build would
+exceed any header's budget (an image 2**31 pixels wide claims 32 GiB of x).
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ from virtualizarr.manifests import ChunkManifest, ManifestArray
 from virtualizarr.manifests.utils import create_v3_array_metadata
 
 SPATIAL_REF = "spatial_ref"
+#: The longest axis given inlined coordinates: 2**21 pixels (16 MiB of float64, 32 MiB at build),
+#: 21,000 km at 10 m. Beyond it, ``spatial_ref``'s GeoTransform still georeferences the image.
+MAX_INLINED_LENGTH = 2**21
 
 
 def _bytes_codec() -> list[dict[str, object]]:

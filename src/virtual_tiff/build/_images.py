@@ -16,6 +16,7 @@ from virtual_tiff.build._array import ifd_to_array, with_attrs, with_dims
 from virtual_tiff.build._band_attrs import band_attributes
 from virtual_tiff.build._chunks import image_size
 from virtual_tiff.build._coords import (
+    MAX_INLINED_LENGTH,
     SPATIAL_REF,
     inlined_coordinate,
     spatial_ref_array,
@@ -108,7 +109,7 @@ def image_node(
     if georef is not None:
         y_dim, x_dim = dims[-2], dims[-1]
         arrays[spatial_ref] = spatial_ref_array(georef.cf_attrs())
-        coords = georef.coords()
+        coords = _coordinates(georef, image.ifd.url, image.ifd.label)
         if coords is not None:
             x, y = coords
             arrays[x_dim] = inlined_coordinate(x, x_dim, _axis_attrs(georef, "x"))
@@ -117,6 +118,16 @@ def image_node(
             arrays[key] = with_attrs(arrays[key], {"grid_mapping": spatial_ref, "coordinates": spatial_ref})
         group_attrs = georef.geozarr_attrs(dimensions=(y_dim, x_dim))
     return ImageNode(arrays, group_attrs, described)
+
+
+def _coordinates(georef: Georeference, url: str, label: str):
+    """The x/y pixel centres to inline, unless an axis is too long to hold (see MAX_INLINED_LENGTH)."""
+    if max(georef.shape) > MAX_INLINED_LENGTH:
+        warnings.warn(f"{url}: IFD {label}: {georef.shape[1]} x {georef.shape[0]} pixels: no x/y coordinates "
+                      f"inlined beyond {MAX_INLINED_LENGTH} per axis; spatial_ref's GeoTransform georeferences it",
+                      stacklevel=3)
+        return None
+    return georef.coords()
 
 
 def _axis_attrs(georef: Georeference, axis: str) -> dict[str, object]:

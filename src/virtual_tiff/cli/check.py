@@ -15,6 +15,7 @@ from virtual_tiff.io import (
     ObjectInfo,
     read_sources,
     registry_for,
+    request_slot,
     resolve,
     storage_errors,
 )
@@ -53,7 +54,8 @@ def verdict(recorded: ObjectInfo, current: ObjectInfo) -> str | None:
 async def _head(info: ObjectInfo, registry) -> ObjectInfo:
     store, path = resolve(info.url, registry)
     with storage_errors(info.url, "HEAD"):
-        meta = await store.head_async(path)
+        async with request_slot():
+            meta = await store.head_async(path)
     return ObjectInfo(info.url, int(meta["size"]), meta.get("e_tag"), meta.get("last_modified"))
 
 

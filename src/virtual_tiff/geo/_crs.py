@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import functools
 import math
+import os
+import re
+import sqlite3
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -30,6 +33,7 @@ from pyproj.crs.datum import (
 )
 from pyproj.crs.enums import Ellipsoidal2DCSAxis
 from pyproj.database import get_units_map
+from pyproj.datadir import get_data_dir
 from pyproj.exceptions import CRSError, ProjError
 
 from virtual_tiff.errors import UnsupportedTIFFError
@@ -133,17 +137,35 @@ def _citation_crs(keys: GeoKeys, citations: tuple[GeoKey, ...]) -> pyproj.CRS | 
     return None
 
 
+#: Text PROJ parses as a definition rather than a name: WKT, a PROJ string, or AUTHORITY:CODE.
+_DEFINITION = re.compile(r"^\s*(?:[A-Z_]+\s*\[|.*\+proj=|[A-Za-z]+:\w+\s*$)", re.DOTALL)
+
+
 @functools.lru_cache(maxsize=256)
 def _crs_from_text(text: str) -> pyproj.CRS | None:
-    """The CRS a WKT, PROJ string or CRS name denotes, or None.
+    """The CRS a WKT, PROJ string or CRS name (or alias, any case) denotes, or None.
 
-    Memoized (a pure function of the text): PROJ searches its database for a name it does not
-    know for a quarter of a second, and every page of a multi-page file repeats its citation.
+    A name PROJ's database does not hold exactly is not looked up: PROJ would then search it
+    approximately for a quarter of a second, and may return a CRS the text does not name.
+    Memoized (a pure function of the text): every page of a multi-page file repeats its citation.
     """
+    if not _DEFINITION.match(text) and text.strip().lower() not in _crs_names():
+        return None
     try:
         return pyproj.CRS.from_user_input(text)
     except CRSError:
         return None
+
+
+@functools.cache
+def _crs_names() -> frozenset[str]:
+    """Every CRS name and alias in PROJ's database, lower case (read once: about 50 ms)."""
+    path = os.path.join(get_data_dir(), "proj.db")
+    tables = ("geodetic_crs", "projected_crs", "compound_crs", "vertical_crs", "engineering_crs")
+    query = (f"SELECT name FROM crs_view UNION SELECT alt_name FROM alias_name "
+             f"WHERE table_name IN ({','.join('?' * len(tables))})")
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+        return frozenset(name.lower() for (name,) in db.execute(query, tables))
 
 
 # -- user-defined geographic CRS ---------------------------------------------------------------

@@ -1,7 +1,8 @@
 """url -> bytes: ranged, cached reads of one object through the user's registry, and what they record.
 
 ``_storage`` (the url -> store/path rule and store failures as our errors) -> ``_object``
-(:class:`ObjectReader`: the header's ranged GETs, held by block) -> ``_provenance`` (ETag,
+(:class:`ObjectReader`: the header's ranged GETs, held by block; ``_slots``, the process's
+bound on requests in flight) -> ``_provenance`` (ETag,
 last-modified and size per source, as the ``virtual_tiff`` attribute) and ``_registries``
 (registries built from urls, for the CLI and STAC).
 """
@@ -14,6 +15,7 @@ from virtual_tiff.io._provenance import (
     unquoted,
 )
 from virtual_tiff.io._registries import normalise_url, registry_for
+from virtual_tiff.io._slots import MAX_REQUESTS_ENV, REQUEST_SLOTS, RequestSlots, request_slot
 from virtual_tiff.io._storage import (
     FIRST_BYTE_TIMEOUT,
     MIN_BYTES_PER_SECOND,
@@ -22,20 +24,26 @@ from virtual_tiff.io._storage import (
     resolve,
     storage_errors,
 )
+from virtual_tiff.io._tasks import gather_all
 
 __all__ = [
     "ATTRIBUTE",
     "BLOCK_BYTES",
     "FIRST_BYTE_TIMEOUT",
     "HEAD_BYTES",
+    "MAX_REQUESTS_ENV",
     "MIN_BYTES_PER_SECOND",
     "ObjectInfo",
     "ObjectReader",
+    "REQUEST_SLOTS",
+    "RequestSlots",
     "first_line",
+    "gather_all",
     "normalise_url",
     "read_sources",
     "registry_for",
     "request_deadline",
+    "request_slot",
     "resolve",
     "sources_attribute",
     "storage_errors",

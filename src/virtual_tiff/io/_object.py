@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from obspec_utils.registry import ObjectStoreRegistry
 
 from virtual_tiff.errors import SourceReadError, TruncatedTIFFError
+from virtual_tiff.io._slots import request_slot
 from virtual_tiff.io._storage import (
     FIRST_BYTE_TIMEOUT,
     MIN_BYTES_PER_SECOND,
@@ -80,7 +81,7 @@ class ObjectReader:
         """First GET: the head of the object, with its size, ETag and mtime."""
         try:
             with storage_errors(self.url, "reading the header"):
-                async with self._deadline(self._head_bytes):
+                async with request_slot(), self._deadline(self._head_bytes):
                     result = await self._store.get_async(self._path, options={"range": (0, self._head_bytes)})
                     head = bytes(await result.bytes_async())
                 meta = result.meta
@@ -88,7 +89,7 @@ class ObjectReader:
             # An empty object has no byte 0, so stores refuse any range of it:
             # only its metadata can tell that apart from a real failure.
             try:
-                async with self._deadline(0):
+                async with request_slot(), self._deadline(0):
                     meta = await self._store.head_async(self._path)
             except Exception:
                 raise first from first.__cause__  # already a summary (see storage_errors)
@@ -144,7 +145,7 @@ class ObjectReader:
             return held
         end = min(self.size, start + max(length, self._block_bytes))
         with storage_errors(self.url, what):
-            async with self._deadline(end - start):
+            async with request_slot(), self._deadline(end - start):
                 data = bytes(await self._store.get_range_async(self._path, start=start, end=end))
         if len(data) != end - start:
             # The size was checked above, so a different length is the transport's fault, not the file's.
@@ -161,7 +162,7 @@ class ObjectReader:
             starts = [start for start, _ in missing]
             ends = [start + length for start, length in missing]
             with storage_errors(self.url, what):
-                async with self._deadline(sum(e - s for s, e in zip(starts, ends, strict=True))):
+                async with request_slot(), self._deadline(sum(e - s for s, e in zip(starts, ends, strict=True))):
                     fetched = await self._store.get_ranges_async(self._path, starts=starts, ends=ends)
             self.requests += 1
             for (start, length), data in zip(missing, fetched, strict=True):

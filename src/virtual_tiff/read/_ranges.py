@@ -4,8 +4,10 @@ A read that knows its whole selection (:meth:`RangeReader.read_many`) is planned
 that arrive one at a time (:meth:`RangeReader.read`: dask's one-task-per-chunk reads, or another
 pipeline) join a batch for their object, sent once no read joined it for ``batch_window`` seconds
 (at most ``batch_max_wait`` after its first read); only reads pending together can merge.
-Either way :func:`~virtual_tiff.read.plan_ranges` merges the ranges, and at most
-``max_concurrent_requests`` requests are in flight per event loop.
+Either way :func:`~virtual_tiff.read.plan_ranges` merges the ranges; at most
+``max_concurrent_requests`` of a reader's requests are in flight per event loop, and at most
+``virtual_tiff.io.REQUEST_SLOTS.limit`` of the whole process's. A fetch whose every reader was
+cancelled is cancelled too, which closes its connection.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 from zarr.core.buffer import Buffer
 
 from virtual_tiff.errors import SourceChangedError, SourceReadError
-from virtual_tiff.io import FIRST_BYTE_TIMEOUT, MIN_BYTES_PER_SECOND, request_deadline, storage_errors
+from virtual_tiff.io import FIRST_BYTE_TIMEOUT, MIN_BYTES_PER_SECOND, request_deadline, request_slot, storage_errors
 from virtual_tiff.read._plan import KiB, MiB, RangeGroup, plan_ranges
 
 
@@ -199,6 +201,7 @@ class RangeReader:
             task = asyncio.ensure_future(self._fetch(state, batch, group))
             state.tasks.add(task)
             task.add_done_callback(state.tasks.discard)
+            _cancel_when_abandoned(task, [batch.waiters[i] for i in group.members])
 
     async def read_many(
         self,
@@ -245,7 +248,7 @@ class RangeReader:
     ) -> memoryview | None:
         """One ranged GET of ``[start, end)``, counted, bounded and length-checked (None: nobody wants it now)."""
         url = source.url or source.path
-        async with state.semaphore:
+        async with state.semaphore, request_slot():
             if wanted is not None and not wanted():
                 return None
             self._in_flight += 1
@@ -289,6 +292,18 @@ class RangeReader:
             if not waiter.done():
                 s, e = batch.ranges[i]
                 waiter.set_result(view[s - group.start : e - group.start])
+
+
+def _cancel_when_abandoned(task: asyncio.Task, waiters: list[asyncio.Future]) -> None:
+    """Cancel ``task`` (and so close its request's connection) once every reader waiting on it
+    was cancelled: a cancelled ``ds.load()`` leaves no request running."""
+
+    def on_done(waiter: asyncio.Future) -> None:
+        if waiter.cancelled() and not task.done() and all(w.done() for w in waiters):
+            task.cancel()
+
+    for waiter in waiters:
+        waiter.add_done_callback(on_done)
 
 
 async def _get_range(source: SourceObject, start: int, end: int) -> Any:

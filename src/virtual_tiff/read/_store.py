@@ -23,7 +23,6 @@ each task's read is planned whole.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Iterable, Sequence
 from typing import Literal
 
@@ -33,7 +32,7 @@ from virtualizarr.manifests.utils import parse_manifest_index
 from zarr.abc.store import ByteRequest, OffsetByteRequest, RangeByteRequest, SuffixByteRequest
 from zarr.core.buffer import Buffer, BufferPrototype, default_buffer_prototype
 
-from virtual_tiff.io import read_sources, resolve
+from virtual_tiff.io import gather_all, read_sources, resolve
 from virtual_tiff.read._ranges import (
     CoalesceOptions,
     RangeReader,
@@ -174,7 +173,7 @@ class TIFFManifestStore(ManifestStore):
     ) -> list[Buffer | None]:
         # docstring inherited; all ranges join one batch per object, so they merge like ``get``s
         found = [self._resolve(key, prototype, byte_range) for key, byte_range in key_ranges]
-        return list(await asyncio.gather(*(self._read(f, prototype) for f in found)))
+        return await gather_all(self._read(f, prototype) for f in found)
 
     async def exists(self, key: str) -> bool:
         """True for the metadata document of every node and for every chunk with bytes (no I/O)."""

@@ -30,7 +30,7 @@ from zarr.core.sync import sync
 
 from virtual_tiff.build import BuildCache, Template
 from virtual_tiff.errors import VirtualTIFFError
-from virtual_tiff.io import ObjectInfo
+from virtual_tiff.io import ObjectInfo, gather_all
 from virtual_tiff.parser import VirtualTIFF
 
 OnError = Literal["raise", "skip"]
@@ -121,15 +121,8 @@ async def read_batch_async(
                 if progress is not None:
                     progress()
 
-    tasks = [asyncio.ensure_future(one(url)) for url in urls]
-    try:
-        images = await asyncio.gather(*tasks)
-    except BaseException:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        raise
-    return Batch(list(images), failures)
+    images = await gather_all(one(url) for url in urls)
+    return Batch(images, failures)
 
 
 def read_batch(urls: Sequence[str], registry: ObjectStoreRegistry, options: ReadOptions) -> Batch:

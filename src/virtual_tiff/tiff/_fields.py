@@ -49,7 +49,7 @@ _NUMPY_TYPES: dict[int, str] = {
 TagValue = str | bytes | np.ndarray
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entry:
     """One IFD entry. ``inline`` holds the value when it fits the entry's slot."""
 

@@ -32,18 +32,30 @@ from virtual_tiff.tiff._tags import FieldType, Tag
 class Limits:
     """Safety bounds on hostile or broken headers and servers. Real files stay far below them.
 
-    ``max_chunks``: tiles or strips of one IFD (its offsets and byte counts), refused before their
-    values are read: building costs about 200 bytes per chunk at peak (50 MiB at the default; a
-    262144² image of 512² tiles). Raise it for larger files.
+    Each is checked before the bytes it bounds are fetched, so that a build of any file at the
+    defaults takes under a second and 64 MiB, or is refused with a :class:`LimitExceededError`
+    naming the limit. Raise one for a legitimately larger file.
+
+    ``max_ifds``, ``max_entries`` (per IFD) and ``max_file_entries`` bound the walk: entry
+    tables cost about 40 µs and 300 bytes an entry. ``max_images``: IFDs whose values a build
+    fetches and turns into arrays (``ifd=None`` takes every one; about 1 ms each).
+    ``max_chunks``: tiles or strips of those IFDs together, refused before their offsets are
+    read: a build holds about 200 bytes per chunk at peak (50 MiB at the default; a 262144²
+    image of 512² tiles). ``max_value_bytes``: out-of-line tag values fetched for one file.
+    ``max_georeferences``: distinct GeoKey directories among those IFDs, each a CRS to
+    construct (PROJ may search its database for a name).
     ``first_byte_timeout`` and ``min_bytes_per_second``: a header read of ``n`` bytes fails after
     ``first_byte_timeout + n / min_bytes_per_second`` seconds (None: as long as the store waits).
     """
 
-    max_ifds: int = 16_384
+    max_ifds: int = 4_096
     max_entries: int = 4_096
-    max_value_bytes: int = 256 * 1024 * 1024
+    max_file_entries: int = 65_536
+    max_images: int = 512
+    max_value_bytes: int = 16 * 1024 * 1024
     max_subifd_depth: int = 4
     max_chunks: int = 262_144
+    max_georeferences: int = 8
     first_byte_timeout: float | None = FIRST_BYTE_TIMEOUT
     min_bytes_per_second: float = MIN_BYTES_PER_SECOND
 
@@ -74,6 +86,13 @@ class TIFFFile:
 
 #: The tags with one value per chunk: their counts are what a build's memory grows with.
 _CHUNK_TAGS = frozenset({Tag.StripOffsets, Tag.StripByteCounts, Tag.TileOffsets, Tag.TileByteCounts})
+#: The tags that say where chunks start: one per chunk, counted once per IFD against ``max_chunks``.
+_OFFSET_TAGS = (Tag.StripOffsets, Tag.TileOffsets)
+#: Tags decoded: only those the reader decides on. Another tag's value (XMP, ICC profiles, private
+#: tags of any size) is never fetched, so it can neither cost memory nor change a signature.
+_READ_TAGS = frozenset(Tag)
+#: The tags whose values together make one georeferencing (one CRS construction).
+_GEO_TAGS = (Tag.GeoKeyDirectoryTag, Tag.GeoDoubleParamsTag, Tag.GeoAsciiParamsTag)
 
 #: Decides, from the main-chain IFDs walked so far (inline values only), that the walk can stop.
 StopWalk = Callable[[Sequence[IFD]], bool]
@@ -90,6 +109,7 @@ class _Walk:
         self.limits = limits
         self.visited: set[int] = set()
         self.tables: list[tuple[int, int]] = []
+        self.entries = 0
 
     def claim(self, start: int, end: int, path: tuple[int, ...]) -> None:
         """Refuse entry tables that overlap: real files never do, and a hostile one could
@@ -107,14 +127,16 @@ class _Walk:
 
     async def chain(self, first: int, stop: StopWalk | None) -> tuple[list[RawIFD], list[IFD]]:
         """The main chain of IFDs linked from ``first``, until ``stop`` says enough, with the
-        typed view of each (inline values only) that ``stop`` decides on."""
+        typed view of each (inline values only) that ``stop`` decides on; without ``stop``, no
+        view (building it is half the cost of walking a file of thousands of pages)."""
         out: list[RawIFD] = []
         light: list[IFD] = []
         offset = first
         while offset:
             raw = await self.one(offset, (len(out),), 0)
             out.append(raw)
-            light.append(_build(raw, self.reader.url, self.header.byteorder, {}))
+            if stop is not None:
+                light.append(_build(raw, self.reader.url, self.header.byteorder, {}))
             if raw.next_offset in self.visited:
                 raise self.error(IFDLoopError, raw.path, f"next IFD offset {raw.next_offset} was already read")
             if stop is not None and stop(light):
@@ -139,25 +161,26 @@ class _Walk:
         self.claim(offset, offset + h.count_size + table_size, path)
         if n > self.limits.max_entries:
             raise self.error(LimitExceededError, path, f"IFD claims {n} entries (limit {self.limits.max_entries})")
+        self.entries += n
+        if self.entries > self.limits.max_file_entries:
+            raise self.error(
+                LimitExceededError, path, f"more than {self.limits.max_file_entries} IFD entries in the file "
+                "(Limits(max_file_entries=...))"
+            )
         table = await self.reader.read(offset + h.count_size, table_size, "IFD entries")
         entries: dict[int, Entry] = {}
-        for i in range(n):
-            entry = self.entry(table[i * h.entry_size : (i + 1) * h.entry_size], path)
-            if entry is not None:
-                entries.setdefault(entry.tag, entry)
+        for tag, type_code, count, slot in struct.iter_unpack(h.entry_format, table[: n * h.entry_size]):
+            if tag in _READ_TAGS and type_code in FIELD_SIZES and tag not in entries:
+                entries[tag] = self.entry(tag, FieldType(type_code), count, slot, path)
         (next_offset,) = struct.unpack(h.offset_format, table[n * h.entry_size :])
         subifds: tuple[RawIFD, ...] = ()
         if Tag.SubIFDs in entries:
             subifds = tuple(await self.sub(entries[Tag.SubIFDs], path, depth))
         return RawIFD(path, offset, entries, next_offset, subifds)
 
-    def entry(self, raw: bytes, path: tuple[int, ...]) -> Entry | None:
-        """One entry, bounds-checked; ``None`` for a field type the spec does not define."""
+    def entry(self, tag: int, field_type: FieldType, count: int, slot: bytes, path: tuple[int, ...]) -> Entry:
+        """One entry of a tag the reader decides on, bounds-checked (the first of a repeated tag wins)."""
         h = self.header
-        tag, type_code, count, slot = struct.unpack(h.entry_format, raw)
-        if type_code not in FIELD_SIZES:
-            return None
-        field_type = FieldType(type_code)
         if tag in _CHUNK_TAGS and count > self.limits.max_chunks:
             raise self.error(
                 LimitExceededError, path, f"{count} chunks (limit {self.limits.max_chunks}: Limits(max_chunks=...))", tag
@@ -211,13 +234,60 @@ async def read_tiff(
     raws, light = await walk.chain(header.first_ifd_offset, stop)
     if not raws:
         raise MalformedTIFFError("the header points to no IFD (offset 0)", url=reader.url)
+    if choose is not None and stop is None:
+        light = [_build(raw, reader.url, header.byteorder, {}) for raw in raws]
     wanted = None if choose is None else set(choose(list(flatten_ifds(light))))
     chosen = [raw for raw in _flatten(raws) if wanted is None or raw.path in wanted]
+    _check_budgets(walk, chosen)
     out_of_line = [e for raw in chosen for e in raw.entries.values() if e.offset is not None]
     fetched = await reader.read_many([(e.offset, e.nbytes) for e in out_of_line], "tag values")
     values = {id(e): data for e, data in zip(out_of_line, fetched, strict=True)}
+    _check_georeferences(walk, chosen, values)
     ifds = [_build(raw, reader.url, header.byteorder, values) for raw in raws]
     return TIFFFile(reader, header, tuple(ifds))
+
+
+def _check_budgets(walk: _Walk, chosen: Sequence[RawIFD]) -> None:
+    """The whole-file budgets over the IFDs whose values are about to be fetched, each refused at
+    the IFD that crosses it. Per-entry bounds were checked during the walk."""
+    limits = walk.limits
+    if len(chosen) > limits.max_images:
+        raise walk.error(
+            LimitExceededError, chosen[limits.max_images].path,
+            f"{len(chosen)} images to build (limit {limits.max_images}: Limits(max_images=...), or pick one with ifd=k)",
+        )
+    chunks = value_bytes = 0
+    for raw in chosen:
+        offsets = [raw.entries[t] for t in _OFFSET_TAGS if t in raw.entries]
+        chunks += max((e.count for e in offsets), default=0)
+        if chunks > limits.max_chunks:
+            raise walk.error(
+                LimitExceededError, raw.path,
+                f"more than {limits.max_chunks} chunks in the IFDs to build (Limits(max_chunks=...))", offsets[0].tag,
+            )
+        value_bytes += sum(e.nbytes for e in raw.entries.values() if e.offset is not None)
+        if value_bytes > limits.max_value_bytes:
+            raise walk.error(
+                LimitExceededError, raw.path,
+                f"more than {limits.max_value_bytes} bytes of tag values to fetch (Limits(max_value_bytes=...))",
+            )
+
+
+def _check_georeferences(walk: _Walk, chosen: Sequence[RawIFD], values: dict[int, bytes]) -> None:
+    """At most ``max_georeferences`` distinct GeoKey directories (by content: every page of a
+    GDAL file repeats its own copy) among the IFDs to build, each a CRS to construct."""
+    seen: set[tuple] = set()
+    for raw in chosen:
+        geo = tuple(e.inline if e.offset is None else values[id(e)] for t in _GEO_TAGS if (e := raw.entries.get(t)))
+        if not geo or geo in seen:
+            continue
+        seen.add(geo)
+        if len(seen) > walk.limits.max_georeferences:
+            raise walk.error(
+                LimitExceededError, raw.path,
+                f"more than {walk.limits.max_georeferences} distinct GeoKey directories, each a CRS to construct "
+                "(Limits(max_georeferences=...))", Tag.GeoKeyDirectoryTag,
+            )
 
 
 def _flatten(raws: Iterable[RawIFD]) -> Iterable[RawIFD]:
