@@ -2,6 +2,7 @@
 
     python3 -m uv run python -m fuzz.corpus              # once: the seed corpus (fuzz/corpus/)
     python3 -m uv run python -m fuzz.run --examples 100000 --time-limit 1500
+    python3 -m uv run python -m fuzz.run --corpus DIR --real-only   # mutate only real files in DIR
 
 Input ``i`` is derived from ``--seed`` and ``i`` alone (``random.Random``), so any finding is
 reproducible with ``python -m fuzz.run --replay i``. Of every 8 inputs, 1 is a valid generated
@@ -29,12 +30,22 @@ from pathlib import Path
 CORPUS = Path(__file__).with_name("corpus")
 
 
-def make_input(seed: int, i: int, corpus: list[bytes]) -> tuple[bytes, object, str]:
+@dataclass(frozen=True)
+class Campaign:
+    """What decides every input: the seed, the seed corpus, and whether only its files are mutated
+    (``real_only``: e.g. a directory of real files from public test suites)."""
+
+    seed: int = 0
+    corpus: Path = CORPUS
+    real_only: bool = False
+
+
+def make_input(campaign: Campaign, i: int, corpus: list[bytes]) -> tuple[bytes, object, str]:
     """Input ``i``: (bytes, expected pixels or None, description)."""
     from fuzz.tiffgen import RandomDraw, generate, mutate, mutated
 
-    draw = RandomDraw(random.Random(seed * 1_000_003 + i))
-    kind = i % 8
+    draw = RandomDraw(random.Random(campaign.seed * 1_000_003 + i))
+    kind = 7 if campaign.real_only else i % 8
     if kind == 0:
         g = generate(draw)
         return g.content, g.expected, "valid " + g.description
@@ -53,18 +64,18 @@ def load_corpus(directory: Path = CORPUS) -> list[bytes]:
     return [p.read_bytes() for p in sorted(directory.glob("*.tif"))] if directory.is_dir() else []
 
 
-def worker(conn, seed: int) -> None:
+def worker(conn, campaign: Campaign) -> None:
     """Receive indices, answer ``(i, outcome dict)``; ``("start", i)`` first so a crash is attributable."""
     from fuzz.harness import Harness
 
     harness = Harness()
-    corpus = load_corpus()
+    corpus = load_corpus(campaign.corpus)
     conn.send(("ready", None))
     while True:
         i = conn.recv()
         if i is None:
             return
-        content, expected, description = make_input(seed, i, corpus)
+        content, expected, description = make_input(campaign, i, corpus)
         conn.send(("start", i))
         outcome = harness.check(content, expected)
         conn.send(("done", (i, asdict(outcome), description)))
@@ -87,14 +98,14 @@ class Summary:
 class Pool:
     """Worker processes with a watchdog: a silent worker is a hang, a dead one a crash."""
 
-    def __init__(self, n: int, seed: int, hang_seconds: float) -> None:
-        self.seed, self.hang_seconds = seed, hang_seconds
+    def __init__(self, n: int, campaign: Campaign, hang_seconds: float) -> None:
+        self.campaign, self.hang_seconds = campaign, hang_seconds
         self.ctx = mp.get_context("spawn")
         self.workers = [self._spawn() for _ in range(n)]
 
     def _spawn(self) -> dict:
         parent, child = self.ctx.Pipe()
-        process = self.ctx.Process(target=worker, args=(child, self.seed), daemon=True)
+        process = self.ctx.Process(target=worker, args=(child, self.campaign), daemon=True)
         process.start()
         if not parent.poll(120):
             process.kill()
@@ -123,19 +134,20 @@ class Pool:
                 w["process"].join(5)
 
 
-def run(examples: int, seed: int, workers: int, time_limit: float, hang_seconds: float, out: Path) -> Summary:
+def run(examples: int, campaign: Campaign, workers: int, time_limit: float, hang_seconds: float, out: Path) -> Summary:
     out.mkdir(parents=True, exist_ok=True)
     findings = (out / "findings.jsonl").open("a")
-    corpus = load_corpus()
+    corpus = load_corpus(campaign.corpus)
     summary = Summary()
     start = time.monotonic()
-    pool = Pool(workers, seed, hang_seconds)
+    pool = Pool(workers, campaign, hang_seconds)
     next_index = 0
 
     def record(kind: str, i: int, problem: str, description: str) -> None:
-        content, _, _ = make_input(seed, i, corpus)
+        content, _, _ = make_input(campaign, i, corpus)
         (out / f"{kind}-{i}.tif").write_bytes(content)
-        findings.write(json.dumps({"kind": kind, "seed": seed, "index": i, "problem": problem,
+        findings.write(json.dumps({"kind": kind, "seed": campaign.seed, "corpus": str(campaign.corpus),
+                                   "real_only": campaign.real_only, "index": i, "problem": problem,
                                    "input": description}) + "\n")
         findings.flush()
         print(f"FINDING {kind} #{i}: {problem} ({description})", flush=True)
@@ -202,10 +214,10 @@ def run(examples: int, seed: int, workers: int, time_limit: float, hang_seconds:
     return summary
 
 
-def replay(seed: int, i: int) -> None:
+def replay(campaign: Campaign, i: int) -> None:
     from fuzz.harness import Harness
 
-    content, expected, description = make_input(seed, i, load_corpus())
+    content, expected, description = make_input(campaign, i, load_corpus(campaign.corpus))
     print(description, f"{len(content)} bytes")
     print(Harness().check(content, expected))
 
@@ -219,11 +231,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hang-seconds", type=float, default=10.0)
     parser.add_argument("--out", type=Path, default=Path("fuzz/out"))
     parser.add_argument("--replay", type=int, default=None, help="run input i in this process and print it")
+    parser.add_argument("--corpus", type=Path, default=CORPUS, help="the seed files (*.tif) to mutate")
+    parser.add_argument("--real-only", action="store_true", help="every input a mutation of a corpus file")
     args = parser.parse_args(argv)
+    campaign = Campaign(args.seed, args.corpus, args.real_only)
     if args.replay is not None:
-        replay(args.seed, args.replay)
+        replay(campaign, args.replay)
         return 0
-    s = run(args.examples, args.seed, args.workers, args.time_limit, args.hang_seconds, args.out)
+    s = run(args.examples, campaign, args.workers, args.time_limit, args.hang_seconds, args.out)
     report = {**asdict(s), "builds": dict(s.builds), "reads": dict(s.reads), "rate_per_second": round(s.inputs / s.seconds, 1) if s.seconds else 0.0,
               "peak_build_mib": round(s.peak_build_bytes / 2**20, 2)}
     (args.out / "summary.json").write_text(json.dumps(report, indent=2))

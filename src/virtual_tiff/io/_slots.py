@@ -54,6 +54,11 @@ class RequestSlots:
         self._in_flight = 0
 
     @property
+    def in_flight(self) -> int:
+        """Requests holding a slot now, on every loop."""
+        return self._in_flight
+
+    @property
     def limit(self) -> int:
         return _limit_from_env() if self._limit is None else self._limit
 
