@@ -190,3 +190,17 @@ def test_lerc_masks_read_as_gdal_reads_them(dtype, nodata, tmp_path, registry):
     store = VirtualTIFF()(url=file_url(path), registry=registry)
     raw = xr.open_zarr(store, zarr_format=3, consolidated=False, mask_and_scale=False)["0"].values
     np.testing.assert_array_equal(raw, read_rasterio(path))
+
+
+def test_a_16_bit_palette_reads_its_indices_and_keeps_no_megabyte_colormap(tmp_path, registry):
+    """65,536 palette rows as an attribute were 1.5 MB of JSON parsed by every open (real file:
+    libtiff's flower-palette-16); the indices still read exactly."""
+    import tifffile
+
+    path = tmp_path / "palette16.tif"
+    indices = (sample_data("uint16", 1)[0] * 257).astype("uint16")
+    tifffile.imwrite(path, indices, photometric="palette", colormap=np.arange(3 * 65536, dtype="u2").reshape(3, -1))
+    with pytest.warns(UserWarning, match="ColorMap of 65536 entries not kept as an attribute"):
+        da = open_virtual(file_url(path), registry)["0"]
+    np.testing.assert_array_equal(da.values, read_tifffile(path))
+    assert da.attrs["photometric"] == "PALETTE" and "colormap" not in da.attrs

@@ -15,6 +15,11 @@ from virtual_tiff.build._chains import decoded_photometric
 from virtual_tiff.tiff import IFD, ExtraSamples, Tag
 
 
+#: The largest palette kept as the ``colormap`` attribute: 8-bit samples' (1 to 8 bits). A 16-bit
+#: palette's 65,536 rows are 1.5 MB of JSON that every open parses (a second in xarray).
+MAX_COLORMAP_ENTRIES = 256
+
+
 def tiff_attributes(ifd: IFD) -> dict[str, object]:
     attrs: dict[str, object] = {}
     photometric = decoded_photometric(ifd)
@@ -26,6 +31,11 @@ def tiff_attributes(ifd: IFD) -> dict[str, object]:
         # GDAL then does: the samples are still right, and a 12.6M-entry map is no attribute.
         warnings.warn(f"{ifd.url}: IFD {ifd.label}: ColorMap of {colormap.size} values for {ifd.bits_per_sample[0]}-bit "
                       "samples ignored", stacklevel=2)
+        colormap = None
+    if isinstance(colormap, np.ndarray) and colormap.size > 3 * MAX_COLORMAP_ENTRIES:
+        warnings.warn(f"{ifd.url}: IFD {ifd.label}: ColorMap of {colormap.size // 3} entries not kept as an "
+                      f"attribute (more than {MAX_COLORMAP_ENTRIES}: megabytes of JSON in every zarr.json)",
+                      stacklevel=2)
         colormap = None
     if isinstance(colormap, np.ndarray):
         # TIFF stores all reds, then greens, then blues, 16 bits each: rows of (r, g, b) read naturally.

@@ -16,6 +16,7 @@ rioxarray on ``name``, so both are written.
 
 from __future__ import annotations
 
+
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -71,6 +72,16 @@ def cf_attrs(crs: pyproj.CRS | None, transform: Affine | None, gcps: Sequence[GC
     return attrs
 
 
+def _code(projjson: dict[str, Any]) -> str | None:
+    """The CRS's own identifier (a CRS built from an EPSG code carries it), or None.
+
+    A CRS without one (user-defined keys) is not identified: PROJ's search takes half a second
+    per CRS, and GDAL writes user-defined keys precisely when it found no code.
+    """
+    ident = projjson.get("id")
+    return f"{ident['authority']}:{ident['code']}" if isinstance(ident, dict) and "code" in ident else None
+
+
 def geozarr_attrs(
     crs: pyproj.CRS | None,
     transform: Affine | None,
@@ -98,11 +109,12 @@ def geozarr_attrs(
         )
     if crs is not None:
         conventions.append(dict(PROJ_CONVENTION))
-        authority = crs.to_authority(min_confidence=100)
-        if authority is not None:
-            attrs["proj:code"] = ":".join(authority)
+        projjson = crs.to_json_dict()
+        code = _code(projjson)
+        if code is not None:
+            attrs["proj:code"] = code
         attrs["proj:wkt2"] = crs.to_wkt()
-        attrs["proj:projjson"] = crs.to_json_dict()
+        attrs["proj:projjson"] = projjson
     if conventions:
         attrs["zarr_conventions"] = conventions
     return attrs

@@ -67,6 +67,9 @@ class TIFFManifestStore(ManifestStore):
         self._recorded = read_sources(group.metadata.attributes)
         #: Each manifest url resolved once: a read of thousands of chunks resolves a few sources.
         self._sources: dict[str, SourceObject] = {}
+        #: Each node's zarr.json serialized once (the store is read-only): zarr asks for a
+        #: document many times, and one with a 16-bit ColorMap is megabytes of JSON.
+        self._documents: dict[str, Buffer] = {}
 
     @classmethod
     def from_store(cls, store: ManifestStore, options: CoalesceOptions | None = None) -> TIFFManifestStore:
@@ -99,9 +102,14 @@ class TIFFManifestStore(ManifestStore):
         self, key: str, prototype: BufferPrototype, byte_range: ByteRequest | None
     ) -> Buffer | RangeRequest | None:
         """What ``get`` answers without I/O, or the byte range it must read (ManifestStore's rules)."""
+        document = self._documents.get(key)
+        if document is not None:
+            return document
         node, suffix = _node_at(self._group, key)
         if suffix.endswith("zarr.json"):
-            return node.metadata.to_buffer_dict(prototype=default_buffer_prototype())["zarr.json"]
+            document = node.metadata.to_buffer_dict(prototype=default_buffer_prototype())["zarr.json"]
+            self._documents[key] = document
+            return document
         if suffix.endswith((".zattrs", ".zgroup", ".zarray", ".zmetadata")):
             return None  # zarr probes v2 / consolidated documents: absent
         if isinstance(node, ManifestGroup):
