@@ -14,7 +14,6 @@ import numpy as np
 from virtual_tiff.build._chains import decoded_photometric
 from virtual_tiff.tiff import IFD, ExtraSamples, Tag
 
-
 #: The largest palette kept as the ``colormap`` attribute: 8-bit samples' (1 to 8 bits). A 16-bit
 #: palette's 65,536 rows are 1.5 MB of JSON that every open parses (a second in xarray).
 MAX_COLORMAP_ENTRIES = 256

@@ -16,7 +16,6 @@ rioxarray on ``name``, so both are written.
 
 from __future__ import annotations
 
-
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
