@@ -95,6 +95,24 @@ def extra_samples(raw: bytes, type_: int):
     return lambda f: image(edit(strip_fields(), Field(277, SHORT, (1,)), Field(338, type_, raw, count=1)), f)
 
 
+def palette_16(flavour):
+    """A 16-bit palette image (libtiff's flower-palette-16, mutated): 65,536 ColorMap rows."""
+    fields = edit(strip_fields(), Field(258, SHORT, (16,)), Field(262, SHORT, (3,)), Field(279, LONG, (512,)),
+                  Field(320, SHORT, np.arange(3 * 65536, dtype="<u2").tobytes() if flavour.byteorder == "<"
+                        else np.arange(3 * 65536, dtype=">u2").tobytes()))
+    return build_tiff([fields], flavour, data=PIXELS * 2)
+
+
+def user_defined_crs(flavour):
+    """User-defined projected keys (Transverse Mercator on WGS 84): PROJ's identification took 0.5 s."""
+    keys = (1, 1, 0, 7, 1024, 0, 1, 1, 2048, 0, 1, 4326, 3072, 0, 1, 32767, 3074, 0, 1, 32767, 3075, 0, 1, 1,
+            3088, 34736, 1, 0, 3092, 34736, 1, 1)
+    fields = edit(strip_fields(), Field(33550, DOUBLE, (10.0, 10.0, 0.0)),
+                  Field(33922, DOUBLE, (0.0, 0.0, 0.0, 500_000.0, 0.0, 0.0)),
+                  Field(34735, SHORT, keys), Field(34736, DOUBLE, (15.0, 0.9996)))
+    return image(fields, flavour)
+
+
 #: (id, file maker, flavours, what the build must do: an error class, or None for "builds and reads").
 REGRESSIONS = [
     # fuzz seed 0 #3535, #3814, #6855: SamplesPerPixel = 5e18 (a LONG8) made a per-band loop run for hours.
@@ -106,6 +124,11 @@ REGRESSIONS = [
     pytest.param(extra_samples(struct.pack("<d", float("nan")), DOUBLE), FLAVOURS[:1], None, id="extra-samples-nan"),
     # fuzz seed 1 #6639: a mask IFD with 3 samples was paired with a 2-D image: ValueError on its dims.
     pytest.param(mask_with_three_samples, FLAVOURS, None, id="mask-with-three-samples"),
+    # real-file seed 2 (libtiff pics): every zarr.json of a 16-bit palette re-serialized 65,536
+    # ColorMap rows; past 10 s under tracing (5 hangs).
+    pytest.param(palette_16, FLAVOURS, None, id="palette-16-bit"),
+    # real-file seed 2 #3734: identifying a user-defined CRS against PROJ's database took 0.5 s a build.
+    pytest.param(user_defined_crs, FLAVOURS, None, id="user-defined-crs"),
 ]
 
 

@@ -188,7 +188,8 @@ class _Walk:
         nbytes = count * FIELD_SIZES[field_type]
         if nbytes > self.limits.max_value_bytes:
             raise self.error(
-                LimitExceededError, path, f"count {count} means {nbytes} bytes (limit {self.limits.max_value_bytes})", tag
+                LimitExceededError, path, f"count {count} means {nbytes} bytes (limit {self.limits.max_value_bytes}: "
+                "Limits(max_value_bytes=...))", tag
             )
         if nbytes <= h.offset_size:
             return Entry(tag, field_type, count, slot[:nbytes], None)
