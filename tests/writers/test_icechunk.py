@@ -76,6 +76,35 @@ def test_time_stack_round_trips_appends_and_refuses_a_changed_source(tmp_path, r
         read(repo)
 
 
+def test_virtualizarrs_own_mfdataset_with_its_defaults_publishes_every_source(tmp_path, registry):
+    """VirtualiZarr's ``open_virtual_mfdataset(parser=VirtualTIFF())`` for a nested time stack, its
+    defaults otherwise: it builds (spatial_ref is loaded, so xarray can compare it across files);
+    its combine keeps the first file's provenance only, so ``to_icechunk`` asks for ``registry=``,
+    and with it records every source and checksums every reference."""
+    import virtualizarr
+
+    from virtual_tiff import VirtualTIFF, VirtualTIFFError
+
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    paths = write_stack(sources, 5)
+    urls = [file_url(p) for p in paths]
+    vds = virtualizarr.open_virtual_mfdataset(urls, registry=registry, parser=VirtualTIFF(), concat_dim="time",
+                                              combine="nested")
+    assert vds["0"].shape == (5, 64, 96) and len(vds.attrs["virtual_tiff"]["sources"]) == 1
+    repo = local_repo(tmp_path / "repo", file_url(sources) + "/")
+    session = repo.writable_session("main")
+    with pytest.raises(VirtualTIFFError, match="registry="):
+        to_icechunk(vds, session.store)
+    session = repo.writable_session("main")
+    with pytest.warns(UserWarning, match="4 of 5 sources had no recorded version"):
+        to_icechunk(vds, session.store, registry=registry)
+    session.commit("5 time steps")
+    np.testing.assert_array_equal(read(repo), np.stack([read_rasterio(p) for p in paths]))
+    root = xr.open_zarr(repo.readonly_session("main").store, zarr_format=3, consolidated=False)
+    assert sorted(root.attrs["virtual_tiff"]["sources"]) == sorted(urls)
+
+
 def test_etag_checksums_on_s3(s3, tmp_path):
     paths = write_stack(tmp_path, 3)
     urls = [s3.upload(p, f"stack/{p.name}") for p in paths]

@@ -13,11 +13,9 @@ from zarr.core.sync import sync
 from virtual_tiff.errors import SourceReadError, VirtualTIFFError
 from virtual_tiff.io import (
     ObjectInfo,
+    current_info,
     read_sources,
     registry_for,
-    request_slot,
-    resolve,
-    storage_errors,
 )
 
 
@@ -51,18 +49,10 @@ def verdict(recorded: ObjectInfo, current: ObjectInfo) -> str | None:
     return None
 
 
-async def _head(info: ObjectInfo, registry) -> ObjectInfo:
-    store, path = resolve(info.url, registry)
-    with storage_errors(info.url, "HEAD"):
-        async with request_slot():
-            meta = await store.head_async(path)
-    return ObjectInfo(info.url, int(meta["size"]), meta.get("e_tag"), meta.get("last_modified"))
-
-
 async def _check_all(sources: dict[str, ObjectInfo], registry) -> dict[str, str]:
     async def one(info: ObjectInfo) -> tuple[str, str | None]:
         try:
-            return info.url, verdict(info, await _head(info, registry))
+            return info.url, verdict(info, await current_info(info.url, registry))
         except SourceReadError as exc:
             return info.url, f"unreadable: {exc.reason}"
 

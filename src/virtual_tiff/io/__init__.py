@@ -10,6 +10,8 @@ last-modified and size per source, as the ``virtual_tiff`` attribute) and ``_reg
 from virtual_tiff.io._object import BLOCK_BYTES, HEAD_BYTES, ObjectInfo, ObjectReader
 from virtual_tiff.io._provenance import (
     ATTRIBUTE,
+    current_info,
+    current_infos,
     read_sources,
     sources_attribute,
     unquoted,
@@ -37,6 +39,8 @@ __all__ = [
     "ObjectReader",
     "REQUEST_SLOTS",
     "RequestSlots",
+    "current_info",
+    "current_infos",
     "first_line",
     "gather_all",
     "normalise_url",

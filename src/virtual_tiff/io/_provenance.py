@@ -13,8 +13,13 @@ import datetime
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from obspec_utils.registry import ObjectStoreRegistry
+
 from virtual_tiff._version import __version__
 from virtual_tiff.io._object import ObjectInfo
+from virtual_tiff.io._slots import request_slot
+from virtual_tiff.io._storage import resolve, storage_errors
+from virtual_tiff.io._tasks import gather_all
 
 ATTRIBUTE = "virtual_tiff"
 
@@ -55,3 +60,18 @@ def read_sources(attrs: Mapping[str, Any]) -> dict[str, ObjectInfo]:
 def unquoted(etag: str | None) -> str | None:
     """The ETag without the quotes S3 and obstore put around it (what Icechunk on local storage wants)."""
     return None if etag is None else etag.strip('"')
+
+
+async def current_info(url: str, registry: ObjectStoreRegistry) -> ObjectInfo:
+    """What one HEAD says of ``url`` now: its size, ETag and last-modified time."""
+    store, path = resolve(url, registry)
+    with storage_errors(url, "HEAD"):
+        async with request_slot():
+            meta = await store.head_async(path)
+    return ObjectInfo(url, int(meta["size"]), meta.get("e_tag"), meta.get("last_modified"))
+
+
+async def current_infos(urls: Iterable[str], registry: ObjectStoreRegistry) -> dict[str, ObjectInfo]:
+    """:func:`current_info` of every url, concurrently (within the process's request bound)."""
+    infos = await gather_all(current_info(url, registry) for url in urls)
+    return {info.url: info for info in infos}

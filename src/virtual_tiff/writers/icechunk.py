@@ -10,15 +10,18 @@ serve bytes from an object that changed after the build.
 from __future__ import annotations
 
 import datetime
+import warnings
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import xarray as xr
+from obspec_utils.registry import ObjectStoreRegistry
 from virtualizarr.manifests import ManifestArray
+from zarr.core.sync import sync
 
 from virtual_tiff.errors import VirtualTIFFError
-from virtual_tiff.io import ObjectInfo, read_sources, unquoted
+from virtual_tiff.io import ObjectInfo, current_infos, read_sources, sources_attribute, unquoted
 
 if TYPE_CHECKING:
     from icechunk import IcechunkStore
@@ -34,6 +37,7 @@ def to_icechunk(
     checksum: Checksum = "etag",
     append_dim: str | None = None,
     validate_containers: bool = True,
+    registry: ObjectStoreRegistry | None = None,
 ) -> None:
     """Write a virtual Dataset or DataTree to an Icechunk store, a checksum per source file.
 
@@ -42,10 +46,23 @@ def to_icechunk(
     ``None`` writes no checksum. ``append_dim`` appends a Dataset along that
     dimension (e.g. new time steps). Sources come from the ``virtual_tiff``
     attribute that virtual-tiff records when it reads the headers.
+
+    A dataset combined by VirtualiZarr's ``open_virtual_mfdataset`` keeps only its first file's
+    attributes (``combine_attrs="override"``): with ``registry``, the sources it lost are read
+    now (one HEAD each, with a warning: their version is the one at write time) and recorded
+    with the others in the written attributes; without it they are refused by name.
     """
     if checksum not in ("etag", "last_modified", None):
         raise ValueError(f"checksum must be 'etag', 'last_modified' or None, got {checksum!r}")
     sources = _sources(obj)
+    missing = sorted(_referenced(obj) - set(sources))
+    if missing and registry is not None:
+        warnings.warn(f"{len(missing)} of {len(missing) + len(sources)} sources had no recorded version (first: "
+                      f"{missing[0]}); their ETags and sizes were read now, at write time", stacklevel=2)
+        sources = {**sources, **sync(current_infos(missing, registry))}
+        obj = obj.copy()
+        attrs = obj.attrs if isinstance(obj, xr.Dataset) else obj.root.attrs
+        attrs.update(sources_attribute(sources.values()))
     if isinstance(obj, xr.DataTree):
         if append_dim is not None:
             raise ValueError("append_dim is supported for Datasets, not DataTrees")
@@ -68,6 +85,16 @@ def to_icechunk(
 def _sources(obj: xr.Dataset | xr.DataTree) -> dict[str, ObjectInfo]:
     attrs = obj.attrs if isinstance(obj, xr.Dataset) else obj.root.attrs
     return read_sources(attrs)
+
+
+def _referenced(obj: xr.Dataset | xr.DataTree) -> set[str]:
+    """Every source url a virtual variable of ``obj`` references."""
+    datasets = [obj] if isinstance(obj, xr.Dataset) else [node.dataset for node in obj.subtree]
+    urls: set[str] = set()
+    for ds in datasets:
+        for _, variable in _virtual(ds):
+            urls.update(str(u) for u in np.unique(np.asarray(variable.data.manifest._paths)) if u)
+    return urls
 
 
 def _virtual(ds: xr.Dataset) -> Iterator[tuple[str, xr.Variable]]:
@@ -128,24 +155,40 @@ def _set_checksummed_refs(
     checksum: Checksum,
     chunk_offset: tuple[int, ...] | None,
 ) -> None:
-    """Re-set an array's references one source at a time: Icechunk takes one checksum per call."""
+    """Re-set an array's references one source at a time (Icechunk takes one checksum per call),
+    each over the smallest block of the chunk grid holding that source's chunks.
+
+    A call over the whole grid per source was quadratic: 3 s for 2,000 files. Sorting the chunks
+    by source once makes the whole write linear in the number of references.
+    """
     manifest = array.manifest
     # No public accessor for a manifest's arrays (VirtualiZarr 2.8): ChunkManifest._paths, _offsets, _lengths.
     paths = np.asarray(manifest._paths)
-    for url in np.unique(paths[paths != ""]):
+    offsets = np.asarray(manifest._offsets, dtype=np.uint64)
+    lengths = np.asarray(manifest._lengths, dtype=np.uint64)
+    urls, inverse = np.unique(paths.ravel(), return_inverse=True)
+    order = np.argsort(inverse, kind="stable")
+    bounds = np.searchsorted(inverse[order], np.arange(len(urls) + 1))
+    base = np.zeros(paths.ndim, dtype=np.int64) if chunk_offset is None else np.asarray(chunk_offset)
+    for k, url in enumerate(urls):
         url = str(url)
+        if not url:
+            continue
         if url not in sources:
             raise VirtualTIFFError(
-                f"no recorded ETag or size for this source of {array_path!r}: build it with virtual-tiff", url=url
-            )
-        locations = np.where(paths == url, paths, "").ravel().tolist()
+                f"no recorded ETag or size for this source of {array_path!r}: build it with virtual-tiff, or pass "
+                "registry= to read it now", url=url)
+        index = np.unravel_index(order[bounds[k] : bounds[k + 1]], paths.shape)
+        low = np.array([i.min() for i in index])
+        block = tuple(slice(lo, i.max() + 1) for lo, i in zip(low, index, strict=True))
+        mine = paths[block] == url
         failed = store.set_virtual_refs_arr(
             array_path,
-            manifest.shape_chunk_grid,
-            locations,
-            np.asarray(manifest._offsets, dtype=np.uint64).ravel(),
-            np.asarray(manifest._lengths, dtype=np.uint64).ravel(),
-            arr_offset=chunk_offset,
+            tuple(int(b.stop - b.start) for b in block),
+            np.where(mine, url, "").ravel().tolist(),
+            offsets[block].ravel(),
+            lengths[block].ravel(),
+            arr_offset=tuple(int(v) for v in base + low),
             checksum=_checksum_of(sources[url], checksum),
         )
         if failed:
