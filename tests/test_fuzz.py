@@ -124,6 +124,9 @@ REGRESSIONS = [
     pytest.param(extra_samples(struct.pack("<d", float("nan")), DOUBLE), FLAVOURS[:1], None, id="extra-samples-nan"),
     # fuzz seed 1 #6639: a mask IFD with 3 samples was paired with a 2-D image: ValueError on its dims.
     pytest.param(mask_with_three_samples, FLAVOURS, None, id="mask-with-three-samples"),
+    # real-file seed 2 #7763: an ExtraSamples count of 32,767 made 32,767 names (2.1 s).
+    pytest.param(lambda f: image(edit(strip_fields(), Field(338, SHORT, bytes(2 * 32767))), f), FLAVOURS[:1], None,
+                 id="extra-samples-32767"),
     # real-file seed 2 (libtiff pics): every zarr.json of a 16-bit palette re-serialized 65,536
     # ColorMap rows; past 10 s under tracing (5 hangs).
     pytest.param(palette_16, FLAVOURS, None, id="palette-16-bit"),

@@ -40,7 +40,9 @@ def tiff_attributes(ifd: IFD) -> dict[str, object]:
         # TIFF stores all reds, then greens, then blues, 16 bits each: rows of (r, g, b) read naturally.
         attrs["colormap"] = colormap.reshape(3, -1).T.astype(int).tolist()
     extra = ifd.get(Tag.ExtraSamples)
-    if isinstance(extra, np.ndarray) and extra.size and extra.dtype.kind in "ui":  # not RATIONAL inf/nan
+    # Not RATIONAL inf/nan; and never more extra samples than samples (libtiff refuses the tag then:
+    # a mutated count of 32,767 made as many names).
+    if isinstance(extra, np.ndarray) and 0 < extra.size <= ifd.samples_per_pixel and extra.dtype.kind in "ui":
         attrs["extra_samples"] = [_extra_sample_name(int(code)) for code in extra]
     return attrs
 
