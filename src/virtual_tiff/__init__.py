@@ -31,7 +31,10 @@ from virtual_tiff.read import (
 )
 from virtual_tiff.stacks import (
     ReadOptions,
+    load_stac,
+    open_mfdataset,
     open_stac,
+    open_virtual,
     open_virtual_mfdataset,
     open_virtual_mftree,
 )
@@ -61,7 +64,10 @@ __all__ = [
     "VirtualTIFFError",
     "__version__",
     "fast_read_config",
+    "load_stac",
+    "open_mfdataset",
     "open_stac",
+    "open_virtual",
     "open_virtual_mfdataset",
     "open_virtual_mftree",
     "to_icechunk",

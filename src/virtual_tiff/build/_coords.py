@@ -46,20 +46,29 @@ def spatial_ref_array(attributes: dict[str, object]) -> ManifestArray:
 
 def inlined_coordinate(values: np.ndarray, dim: str, attributes: dict[str, object]) -> ManifestArray:
     """A 1-D float64 coordinate whose one chunk is held inline in the manifest."""
-    values = np.ascontiguousarray(values, dtype="<f8")
+    return inlined_array(np.asarray(values, dtype="<f8"), (dim,), attributes, fill_value=np.nan)
+
+
+def inlined_array(
+    values: np.ndarray, dims: tuple[str, ...], attributes: dict[str, object], fill_value: object = None
+) -> ManifestArray:
+    """Any small numeric array as one chunk held inline in the manifest (no request to read it)."""
+    values = np.asarray(values)  # not ascontiguousarray: it makes a scalar 1-D
+    little = np.asarray(values, dtype=values.dtype.newbyteorder("<"), order="C")
     metadata = create_v3_array_metadata(
         shape=values.shape,
-        data_type=np.dtype("float64"),
+        data_type=little.dtype,
         chunk_shape=values.shape,
-        fill_value=np.nan,
+        fill_value=fill_value,
         codecs=_bytes_codec(),
         attributes=attributes,
-        dimension_names=(dim,),
+        dimension_names=dims,
     )
+    grid = (1,) * values.ndim  # one chunk: () for a scalar
     manifest = ChunkManifest.from_arrays(
-        paths=np.array([""], dtype=np.dtypes.StringDType()),
-        offsets=np.zeros(1, dtype=np.uint64),
-        lengths=np.zeros(1, dtype=np.uint64),
-        inlined={(0,): values.tobytes()},
+        paths=np.full(grid, "", dtype=np.dtypes.StringDType()),
+        offsets=np.zeros(grid, dtype=np.uint64),
+        lengths=np.zeros(grid, dtype=np.uint64),
+        inlined={(0,) * values.ndim: little.tobytes()},
     )
     return ManifestArray(metadata=metadata, chunkmanifest=manifest)

@@ -81,6 +81,20 @@ class TIFFManifestStore(ManifestStore):
         # ManifestStore exposes neither its group nor its registry publicly (VirtualiZarr 2.8).
         return cls(store._group, registry=store._registry, options=options)
 
+    @classmethod
+    def from_virtual(
+        cls, obj: xr.Dataset | xr.DataTree, registry: ObjectStoreRegistry, options: CoalesceOptions | None = None
+    ) -> TIFFManifestStore:
+        """A readable store of a virtual Dataset or DataTree (``open_virtual_mfdataset``, ``open_stac``,
+        ``open_virtual_mftree``, VirtualiZarr's openers), for ``xr.open_zarr`` / ``xr.open_datatree``.
+
+        Every file of the cube is read through one coalescing reader: merged, ETag-checked reads,
+        planned over the whole selection. The numpy variables (coordinates) are inlined.
+        """
+        from virtual_tiff.read._virtual import virtual_group
+
+        return cls(virtual_group(obj), registry=registry, options=options)
+
     def __str__(self) -> str:
         # zarr formats a store into every StorePath's name as arrays open: the group's repr (every
         # array and its manifest) cost 0.3 ms per open, a tenth of opening a 64-file stack.

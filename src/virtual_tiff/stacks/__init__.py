@@ -3,7 +3,8 @@
 ``_batches`` (headers read concurrently in batches, one build per header signature, within
 :class:`ReadOptions`) -> ``_grids`` (which files share a grid, where each lies in the union) ->
 ``_stack`` (one grid: manifests stacked directly; ``open_virtual_mfdataset``) -> ``_trees`` (a
-group per grid: ``open_virtual_mftree``) and ``_stac`` (STAC items: a variable per asset).
+group per grid: ``open_virtual_mftree``) and ``_stac`` (STAC items: a variable per asset) ->
+``_cubes`` (the same, opened lazily to compute on: ``open_mfdataset``, ``load_stac``).
 """
 
 from virtual_tiff.stacks._batches import (
@@ -15,6 +16,7 @@ from virtual_tiff.stacks._batches import (
     read_batch_async,
     read_images,
 )
+from virtual_tiff.stacks._cubes import load_stac, open_mfdataset, open_virtual
 from virtual_tiff.stacks._grids import Grid, Placement, group_names, place
 from virtual_tiff.stacks._stac import asset_table, item_dicts, open_stac
 from virtual_tiff.stacks._stack import open_virtual_mfdataset, stack_images
@@ -31,7 +33,10 @@ __all__ = [
     "asset_table",
     "group_names",
     "item_dicts",
+    "load_stac",
+    "open_mfdataset",
     "open_stac",
+    "open_virtual",
     "open_virtual_mfdataset",
     "open_virtual_mftree",
     "place",

@@ -176,6 +176,11 @@ def drop_duplicates(rows: list[list[tuple[Asset, VirtualImage]]], policy: Duplic
     return [row for k, row in enumerate(rows) if k in keep]
 
 
+def table_urls(table: Sequence[Sequence[Asset]]) -> list[str]:
+    """Every asset url of a table, once each, in order."""
+    return list(dict.fromkeys(a.url for row in table for a in row))
+
+
 def open_stac(
     items: Any,
     *,
@@ -213,7 +218,7 @@ def open_stac(
     table = asset_table(item_dicts(items), assets, variable_names, allow_local=allow_local_hrefs)
     if not table:
         raise VirtualTIFFError("no STAC items given")
-    urls = list(dict.fromkeys(a.url for row in table for a in row))
+    urls = table_urls(table)
     registry = registry or registry_for(urls)
     batch = read_images(urls, registry, ReadOptions(ifd, max_concurrency, batch_size, on_error, progress, executor))
     by_url = dict(zip(urls, batch.images, strict=True))

@@ -1,0 +1,57 @@
+"""Stacks you compute on: the virtual stacks of this package opened as lazy xarray objects.
+
+``open_virtual_mfdataset`` and ``open_stac`` return virtual objects (ManifestArrays), made to be
+persisted (Icechunk, kerchunk). :func:`open_mfdataset` and :func:`load_stac` return the same cube
+as lazily loaded xarray objects over one :class:`~virtual_tiff.TIFFManifestStore`, so every read
+of the cube, across all its files, is planned as one set of merged, ETag-checked requests.
+``chunks=None`` (default) gives xarray's lazily indexed arrays: a selection is read whole, in as
+few requests as its chunks allow. ``chunks={}`` gives dask arrays of the files' own tiles, for
+dask's parallelism (each task then reads its own tile; concurrent tasks still merge).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import xarray as xr
+from obspec_utils.registry import ObjectStoreRegistry
+
+from virtual_tiff.io import registry_for
+from virtual_tiff.read import CoalesceOptions, TIFFManifestStore
+from virtual_tiff.stacks._stac import asset_table, item_dicts, open_stac, table_urls
+from virtual_tiff.stacks._stack import open_virtual_mfdataset
+
+
+def open_virtual(obj: xr.Dataset | xr.DataTree, registry: ObjectStoreRegistry, *, chunks: Any = None,
+                 options: CoalesceOptions | None = None) -> xr.Dataset | xr.DataTree:
+    """A virtual Dataset or DataTree opened lazily through one TIFFManifestStore."""
+    store = TIFFManifestStore.from_virtual(obj, registry, options)
+    if isinstance(obj, xr.DataTree):
+        return xr.open_datatree(store, engine="zarr", zarr_format=3, consolidated=False, chunks=chunks)
+    return xr.open_zarr(store, zarr_format=3, consolidated=False, chunks=chunks)
+
+
+def open_mfdataset(
+    urls: Any, registry: ObjectStoreRegistry, *, chunks: Any = None, options: CoalesceOptions | None = None,
+    **kwargs: Any,
+) -> xr.Dataset:
+    """:func:`~virtual_tiff.open_virtual_mfdataset` (same arguments), opened lazily: a cube to compute on.
+
+    ``cube = open_mfdataset(urls, registry, combine="nested", concat_dim="time")`` then
+    ``cube.sel(x=..., y=...).mean("time").compute()`` reads only the tiles the selection needs.
+    """
+    return open_virtual(open_virtual_mfdataset(urls, registry, **kwargs), registry, chunks=chunks, options=options)
+
+
+def load_stac(
+    items: Any, *, registry: ObjectStoreRegistry | None = None, chunks: Any = None,
+    options: CoalesceOptions | None = None, **kwargs: Any,
+) -> xr.Dataset | xr.DataTree:
+    """:func:`~virtual_tiff.open_stac` (same arguments), opened lazily, as ``odc.stac.load`` and
+    ``stackstac.stack`` return their cubes (a DataTree with ``group_by="grid"``)."""
+    items = item_dicts(items)
+    if registry is None:  # the one open_stac would build, which the store must read through too
+        table = asset_table(items, kwargs.get("assets"), kwargs.get("variable_names", "asset"),
+                            allow_local=kwargs.get("allow_local_hrefs", False))
+        registry = registry_for(table_urls(table))
+    return open_virtual(open_stac(items, registry=registry, **kwargs), registry, chunks=chunks, options=options)

@@ -1,0 +1,95 @@
+"""Cubes to compute on: virtual stacks opened lazily through one TIFFManifestStore.
+
+Specification: ``open_mfdataset`` / ``load_stac`` / ``open_virtual`` (``TIFFManifestStore.from_virtual``)
+give lazy xarray objects whose pixels, means and windows equal rasterio's reads of the same files;
+a read of the cube costs at most one GET per file it touches (each file's tiles merged), on a real
+S3 API; trees of several CRSs read group by group; VirtualiZarr's own virtual datasets read too.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import virtualizarr
+import xarray as xr
+
+from tests.helpers.geotiffs import write_geotiff
+from tests.helpers.oracles import read_rasterio
+from tests.helpers.virtual import file_url
+from tests.stacks.test_stac import ASSETS, collection, expected
+from virtual_tiff import VirtualTIFF, load_stac, open_mfdataset, open_virtual, open_virtual_mftree
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def scenes(folder, n=8, **kwargs):
+    """``n`` GeoTIFFs of 2 x 3 tiles, each with its own acquisition date and processing tags, as real scenes."""
+    import rasterio
+
+    paths = []
+    for k in range(n):
+        path = write_geotiff(folder / f"scene_{k}.tif", seed=k, **kwargs)
+        with rasterio.open(path, "r+") as dst:
+            dst.update_tags(ACQUISITION_DATE=f"2024-03-{k + 1:02d}", PROCESSING_BASELINE=f"05.{k:02d}")
+        paths.append(path)
+    return paths
+
+
+def test_a_url_stack_on_s3_computes_like_rasterio_with_one_get_per_file(tmp_path, s3):
+    paths = scenes(tmp_path)
+    urls = [s3.upload(p, f"cube/{p.name}") for p in paths]
+    truth = np.stack([read_rasterio(p) for p in paths])
+    keys = [f"cube/{p.name}" for p in paths]
+
+    def fresh() -> xr.Dataset:
+        """A newly opened cube (xarray caches what it loaded), its header GETs not counted."""
+        cube = open_mfdataset(urls, s3.registry(), combine="nested", concat_dim="time")
+        s3.log.clear()
+        return cube
+
+    np.testing.assert_allclose(fresh()["0"].mean("time").values, truth.mean(axis=0))
+    assert sum(s3.log.count("GET", k) for k in keys) <= len(paths)  # every tile of a file in one GET
+
+    window = fresh()["0"].isel(y=slice(0, 64), x=slice(64, 128)).values  # one tile of each file
+    np.testing.assert_array_equal(window, truth[:, :64, 64:128])
+    assert sum(s3.log.count("GET", k) for k in keys) == len(paths)
+
+    point = fresh()["0"].sel(x=500_105.0, y=4_999_895.0, method="nearest").values  # a time series
+    np.testing.assert_array_equal(point, truth[:, 10, 10])
+    assert sum(s3.log.count("GET", k) for k in keys) == len(paths)
+
+
+def test_a_cube_with_dask_chunks_reads_the_same(tmp_path, registry):
+    paths = scenes(tmp_path, n=3)
+    cube = open_mfdataset([file_url(p) for p in paths], registry, combine="nested", concat_dim="time", chunks={})
+    assert cube["0"].chunks is not None
+    np.testing.assert_array_equal(cube["0"].values, np.stack([read_rasterio(p) for p in paths]))
+    assert cube.rio.crs.to_epsg() == 32633
+
+
+def test_a_tree_of_two_crss_reads_group_by_group(tmp_path, registry):
+    a = scenes(tmp_path, n=2)
+    b = [write_geotiff(tmp_path / f"zone34_{k}.tif", seed=20 + k, crs="EPSG:32634") for k in range(2)]
+    tree = open_virtual(open_virtual_mftree([file_url(p) for p in a + b], registry, concat_dim="time"), registry)
+    groups = {name: child for name, child in tree.children.items()}
+    assert set(groups) == {"EPSG_32633_10m", "EPSG_32634_10m"}
+    for name, paths in (("EPSG_32633_10m", a), ("EPSG_32634_10m", b)):
+        np.testing.assert_array_equal(groups[name]["0"].values, np.stack([read_rasterio(p) for p in paths]))
+
+
+def test_load_stac_is_the_stac_cube_to_compute_on(tmp_path, registry):
+    doc, paths = collection(tmp_path, n=4)
+    cube = load_stac(doc, assets=list(ASSETS), registry=registry)
+    for key in ASSETS:
+        np.testing.assert_array_equal(cube[key].values, expected(doc, paths, key))
+    np.testing.assert_allclose(cube["red"].mean("time").values, expected(doc, paths, "red").mean(axis=0))
+    assert np.issubdtype(cube["time"].dtype, np.datetime64)
+
+
+def test_virtualizarrs_own_datasets_read_too(tmp_path, registry):
+    paths = scenes(tmp_path, n=3)
+    vds = virtualizarr.open_virtual_mfdataset([file_url(p) for p in paths], registry=registry, parser=VirtualTIFF(),
+                                              concat_dim="time", combine="nested")
+    cube = open_virtual(vds, registry)
+    np.testing.assert_array_equal(cube["0"].values, np.stack([read_rasterio(p) for p in paths]))
+    assert isinstance(cube, xr.Dataset) and cube.rio.crs.to_epsg() == 32633
