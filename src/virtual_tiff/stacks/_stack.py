@@ -30,7 +30,7 @@ from virtualizarr.manifests import ChunkManifest, ManifestArray
 from virtualizarr.manifests.utils import copy_and_replace_metadata
 
 from virtual_tiff.build import SPATIAL_REF, Template
-from virtual_tiff.errors import VirtualTIFFError
+from virtual_tiff.errors import MixedGridsError, VirtualTIFFError
 from virtual_tiff.io import ATTRIBUTE, sources_attribute
 from virtual_tiff.stacks._batches import (
     OnError,
@@ -45,6 +45,7 @@ from virtual_tiff.stacks._grids import (
     check_chunk_aligned,
     grid_centres,
     grid_from_attrs,
+    group_names,
     place,
 )
 
@@ -235,6 +236,25 @@ def families(images: Sequence[VirtualImage]) -> dict[tuple, list[int]]:
     return out
 
 
+def _check_one_grid(images: Sequence[VirtualImage]) -> None:
+    """Refuse files no one array can hold, whatever ``combine`` and ``join`` say: several grid
+    families (:class:`MixedGridsError`, naming each group) or extents whose chunks would not land
+    on their union's chunk grid (:class:`GridAlignmentError`, naming the file)."""
+    by_family = families(images)
+    if len(by_family) > 1:
+        names = group_names([image_grid(images[indices[0]].template) for indices in by_family.values()])
+        detail = "; ".join(f"{name}: {len(indices)} files, e.g. {images[indices[0]].url}"
+                           for name, indices in zip(names, by_family.values(), strict=True))
+        raise MixedGridsError(f"the files are on {len(names)} grids ({detail}): no one array holds them "
+                              "without resampling; open_virtual_mftree keeps each grid in its own group")
+    grids = [image_grid(image.template) for image in images]
+    placement = place(grids)
+    if any(any(offset) for offset in placement.offsets) or any(g.shape != placement.grid.shape for g in grids):
+        first = images[0].template
+        chunk = tuple(first.dataset[first.variables[0]].data.metadata.chunks[-2:])
+        check_chunk_aligned(placement, [g.shape for g in grids], chunk, [image.url for image in images])
+
+
 def open_virtual_mfdataset(
     urls: Sequence[str],
     registry: ObjectStoreRegistry,
@@ -257,11 +277,14 @@ def open_virtual_mfdataset(
 ) -> xr.Dataset:
     """VirtualiZarr's ``open_virtual_mfdataset`` for TIFFs, minus ``parser``, plus ``ifd``.
 
-    With ``combine="nested"``, a ``concat_dim``, no ``preprocess`` and every
-    file on one identical grid (the common time stack), the manifests are
-    stacked directly (:func:`stack_images`): the same dataset xarray's combine
-    would give, without a Dataset per file. Anything else goes through
-    xarray's ``combine_nested``/``combine_by_coords`` with these options.
+    Files on several grids (CRS or pixel size) raise :class:`~virtual_tiff.MixedGridsError`
+    naming the groups, and extents whose chunks do not fall on their union's chunk grid raise
+    :class:`~virtual_tiff.GridAlignmentError` naming the file, whatever ``combine`` and ``join``
+    say: never one array labelled with one CRS over pixels of several. With ``combine="nested"``,
+    a ``concat_dim`` and no ``preprocess``, the manifests are stacked directly in the union
+    extent (:func:`stack_images`): the dataset xarray's outer-join combine would give, without a
+    Dataset per file. Anything else goes through xarray's ``combine_nested``/``combine_by_coords``
+    with these options.
 
     The combined dataset's ``virtual_tiff`` attribute lists every source with its
     ETag, last-modified time and size; files skipped with ``on_error="skip"`` are
@@ -279,8 +302,8 @@ def open_virtual_mfdataset(
     batch = read_images(urls, registry, ReadOptions(ifd, max_concurrency, batch_size, on_error, progress, executor))
     kept = kept_images(urls, batch.images, batch.failures)
     images = [image for _, image in kept]
-    same_grid = len({image_grid(i.template) for i in {id(i.template): i for i in images}.values()}) == 1
-    if combine == "nested" and isinstance(concat_dim, str) and preprocess is None and attrs_file is None and same_grid:
+    _check_one_grid(images)
+    if combine == "nested" and isinstance(concat_dim, str) and preprocess is None and attrs_file is None:
         combined = stack_images(images, concat_dim=concat_dim)
     else:
         datasets = [_per_file_dataset(image) for image in images]
