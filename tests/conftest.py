@@ -1,4 +1,5 @@
-"""Shared fixtures: a local registry, a real S3 API (moto server) on 127.0.0.1, a SubIFD pyramid, and
+"""Shared fixtures: a local registry, a real S3 API (moto server) on 127.0.0.1 and a fault-injecting
+proxy in front of it, a SubIFD pyramid, and
 the allocation tracing of bounded builds. Helpers the tests import live in :mod:`tests.helpers`."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import pytest
 from obspec_utils.registry import ObjectStoreRegistry
 from obstore.store import LocalStore
 
+from tests.helpers.faults import FaultProxy
 from tests.helpers.pyramid import write_pyramid
 from tests.helpers.s3 import BUCKET, S3, RequestLog
 
@@ -51,6 +53,16 @@ def s3() -> Iterator[S3]:
     finally:
         werkzeug.removeHandler(log)
         server.stop()
+
+
+@pytest.fixture
+def proxy(s3: S3) -> Iterator[FaultProxy]:
+    """A fault-injecting proxy in front of the moto server (healthy until a test sets its rule)."""
+    p = FaultProxy(s3.endpoint).start()
+    try:
+        yield p
+    finally:
+        p.stop()
 
 
 @pytest.fixture(params=["IFD", "LONG", "IFD8"])

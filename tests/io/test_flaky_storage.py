@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -70,15 +69,6 @@ def cog(s3: S3, tmp_path_factory) -> tuple[str, np.ndarray]:
                        blocksize=128, compress="DEFLATE", predictor=2) as dst:
         dst.write(data, 1)
     return s3.upload(path, "flaky.tif"), read_rasterio(path)
-
-
-@pytest.fixture
-def proxy(s3: S3) -> Iterator[FaultProxy]:
-    p = FaultProxy(s3.endpoint).start()
-    try:
-        yield p
-    finally:
-        p.stop()
 
 
 def registry_via(proxy: FaultProxy) -> ObjectStoreRegistry:

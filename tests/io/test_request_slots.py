@@ -24,7 +24,7 @@ from obstore.store import S3Store
 from tests.helpers.faults import Fault, FaultProxy, always
 from tests.helpers.geotiffs import write_geotiff
 from tests.helpers.oracles import read_rasterio
-from tests.helpers.s3 import BUCKET, S3
+from tests.helpers.s3 import BUCKET
 from tests.helpers.virtual import file_url
 from virtual_tiff import VirtualTIFF
 from virtual_tiff.io import _slots
@@ -82,15 +82,6 @@ def test_chunk_reads_of_many_stores_in_many_threads_share_one_bound(slots, scene
 
 
 # --------------------------------------------------------------------------- cancellation
-
-
-@pytest.fixture
-def proxy(s3: S3) -> Iterator[FaultProxy]:
-    p = FaultProxy(s3.endpoint).start()
-    try:
-        yield p
-    finally:
-        p.stop()
 
 
 def registry_via(proxy: FaultProxy) -> ObjectStoreRegistry:

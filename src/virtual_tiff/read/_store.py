@@ -237,11 +237,12 @@ class TIFFManifestStore(ManifestStore):
 
 
 def _default_loadable(group: ManifestGroup) -> list[str]:
-    """VirtualiZarr's default (the dimension coordinates) plus the arrays with no chunk bytes at all."""
+    """VirtualiZarr's default (the dimension coordinates) plus the scalars with no chunk bytes at all."""
     names = []
     for name, array in group.arrays.items():
         dims = tuple(array.metadata.dimension_names or ())
-        byteless = not np.any(np.asarray(array.manifest._paths) != "") and not array.manifest._inlined
+        byteless = array.metadata.shape == () and not array.manifest._inlined and not np.any(
+            np.asarray(array.manifest._paths) != "")  # scalars only: a data array's manifest may be huge
         if dims == (name,) or byteless:
             names.append(name)
     return names
