@@ -39,6 +39,7 @@ from virtual_tiff.stacks import (
     open_virtual_mftree,
 )
 from virtual_tiff.tiff import Limits
+from virtual_tiff.writers.icechunk import repository_config as icechunk_config
 from virtual_tiff.writers.icechunk import to_icechunk
 from virtual_tiff.writers.kerchunk import to_kerchunk
 
@@ -64,6 +65,7 @@ __all__ = [
     "VirtualTIFFError",
     "__version__",
     "fast_read_config",
+    "icechunk_config",
     "load_stac",
     "open_mfdataset",
     "open_stac",

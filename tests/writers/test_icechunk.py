@@ -130,6 +130,47 @@ def test_etag_checksums_on_s3(s3, tmp_path):
         read(repo)
 
 
+def test_a_published_cube_reads_at_one_get_per_tile_for_readers_without_a_config(s3, tmp_path):
+    """Icechunk's default splits each virtual chunk into ~75 KB requests (a 380 KB tile: 5 GETs);
+    ``icechunk_config`` asks for whole chunks and is persisted, so a reader opening the repository
+    with no config of its own (only credentials) reads one GET per tile, and no header at all."""
+    import rasterio
+    from rasterio.transform import from_origin
+
+    from virtual_tiff import icechunk_config
+
+    rng = np.random.default_rng(0)
+    urls, truth = [], []
+    for k in range(3):
+        path = tmp_path / f"noisy{k}.tif"
+        data = rng.integers(0, 60_000, (1, 1024, 1024), dtype="uint16")  # 512² Deflate tiles of ~380 KB
+        with rasterio.open(path, "w", driver="GTiff", height=1024, width=1024, count=1, dtype="uint16",
+                           crs="EPSG:32633", transform=from_origin(500_000, 5_000_000, 10, 10), tiled=True,
+                           blockxsize=512, blockysize=512, compress="DEFLATE") as dst:
+            dst.write(data)
+        urls.append(s3.upload(path, f"published/{path.name}"))
+        truth.append(data[0])
+    prefix = f"s3://{BUCKET}/published/"
+    container = icechunk.s3_store(region="us-east-1", endpoint_url=s3.endpoint, allow_http=True, s3_compatible=True,
+                                  force_path_style=True)
+    credentials = icechunk.containers_credentials(
+        {prefix: icechunk.s3_static_credentials(access_key_id="testing", secret_access_key="testing")})
+    storage = icechunk.local_filesystem_storage(str(tmp_path / "repo"))
+    repo = icechunk.Repository.create(storage, config=icechunk_config({prefix: container}),
+                                      authorize_virtual_chunk_access=credentials)
+    session = repo.writable_session("main")
+    to_icechunk(open_virtual_mfdataset(urls, s3.registry(), concat_dim="time", combine="nested"), session.store)
+    session.commit("published")
+
+    reader = icechunk.Repository.open(storage, authorize_virtual_chunk_access=credentials)  # no config
+    s3.log.clear()
+    cube = xr.open_zarr(reader.readonly_session("main").store, zarr_format=3, consolidated=False)
+    np.testing.assert_array_equal(cube["0"].values, np.stack(truth))
+    # Icechunk's requests carry a query string (``?x-id=GetObject``), hence not ``s3.log.count``.
+    gets = sum(1 for method, path in s3.log.requests if method == "GET" and "/published/noisy" in path)
+    assert gets == 3 * 4  # one per tile
+
+
 def test_a_cog_datatree_round_trips(tmp_path, registry):
     import rasterio
     import virtualizarr
