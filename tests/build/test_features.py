@@ -204,3 +204,15 @@ def test_a_16_bit_palette_reads_its_indices_and_keeps_no_megabyte_colormap(tmp_p
         da = open_virtual(file_url(path), registry)["0"]
     np.testing.assert_array_equal(da.values, read_tifffile(path))
     assert da.attrs["photometric"] == "PALETTE" and "colormap" not in da.attrs
+
+
+def test_a_multi_band_file_has_rioxarrays_band_coordinate(tmp_path, registry):
+    import rioxarray
+
+    from tests.helpers.geotiffs import write_geotiff
+
+    path = write_geotiff(tmp_path / "bands.tif", bands=4)
+    da = open_virtual(file_url(path), registry)["0"]
+    expected = rioxarray.open_rasterio(path)
+    np.testing.assert_array_equal(da["band"].values, expected["band"].values)
+    np.testing.assert_array_equal(da.sel(band=3).values, expected.sel(band=3).values)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 
+import numpy as np
 from virtualizarr.manifests import ManifestArray
 
 from virtual_tiff.build._array import ifd_to_array, with_attrs, with_dims
@@ -18,6 +19,7 @@ from virtual_tiff.build._chunks import image_size
 from virtual_tiff.build._coords import (
     MAX_INLINED_LENGTH,
     SPATIAL_REF,
+    inlined_array,
     inlined_coordinate,
     spatial_ref_array,
 )
@@ -104,6 +106,8 @@ def image_node(
     if image.mask is not None:
         mask = ifd_to_array(image.mask, object_size=size, attributes=MASK_ATTRIBUTES)
         arrays[MASK_VARIABLE] = with_dims(mask, dims[-2:])
+    if len(dims) == 3:  # (band, y, x): rioxarray's band numbers, 1-based, as GDAL counts bands
+        arrays[dims[0]] = inlined_array(np.arange(1, data.shape[0] + 1, dtype=np.int64), (dims[0],), {})
     georef = described.georef
     group_attrs: dict[str, object] = {}
     if georef is not None:
@@ -114,7 +118,7 @@ def image_node(
             x, y = coords
             arrays[x_dim] = inlined_coordinate(x, x_dim, _axis_attrs(georef, "x"))
             arrays[y_dim] = inlined_coordinate(y, y_dim, _axis_attrs(georef, "y"))
-        for key in [n for n in arrays if n not in (spatial_ref, x_dim, y_dim)]:
+        for key in [n for n in arrays if n not in (spatial_ref, x_dim, y_dim, *dims[:-2])]:
             arrays[key] = with_attrs(arrays[key], {"grid_mapping": spatial_ref, "coordinates": spatial_ref})
         group_attrs = georef.geozarr_attrs(dimensions=(y_dim, x_dim))
     return ImageNode(arrays, group_attrs, described)
