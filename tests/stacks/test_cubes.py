@@ -93,3 +93,36 @@ def test_virtualizarrs_own_datasets_read_too(tmp_path, registry):
     cube = open_virtual(vds, registry)
     np.testing.assert_array_equal(cube["0"].values, np.stack([read_rasterio(p) for p in paths]))
     assert isinstance(cube, xr.Dataset) and cube.rio.crs.to_epsg() == 32633
+
+
+def test_a_url_stack_takes_its_time_labels_given_or_parsed_from_the_names(tmp_path, registry):
+    import pandas as pd
+
+    paths = scenes(tmp_path, n=3)
+    urls = [file_url(p) for p in paths]
+    times = pd.to_datetime(["2024-03-01", "2024-03-02", "2024-03-03"])
+    cube = open_mfdataset(urls, registry, combine="nested", concat_dim="time", labels=times)
+    assert (cube["time"].values == times.values).all()
+
+    def day(url: str) -> np.datetime64:  # scene_<k>.tif -> 2024-03-<k+1>
+        return np.datetime64(f"2024-03-{int(url.rsplit('_', 1)[1].split('.')[0]) + 1:02d}", "ns")
+
+    cube = open_mfdataset(urls, registry, combine="nested", concat_dim="time", labels=day)
+    np.testing.assert_array_equal(cube.sel(time="2024-03-02")["0"].values, read_rasterio(paths[1]))
+
+
+def test_a_stac_cube_has_its_items_ids_and_properties_along_time(tmp_path, registry):
+    doc, paths = collection(tmp_path, n=3)
+    for k, feature in enumerate(doc["features"]):
+        feature["properties"].update({"eo:cloud_cover": 10.0 * k, "platform": f"sentinel-2{'ab'[k % 2]}",
+                                      "s2:processing_baseline": "05.10"})
+    del doc["features"][1]["properties"]["eo:cloud_cover"]
+    cube = load_stac(doc, assets=list(ASSETS), registry=registry)
+    by_id = {f["id"]: f["properties"] for f in doc["features"]}
+    ids = list(cube["id"].values)
+    assert sorted(ids) == sorted(by_id) and cube["id"].dims == ("time",)
+    for i, item in enumerate(ids):
+        assert cube["platform"].values[i] == by_id[item]["platform"]
+        cloud = by_id[item].get("eo:cloud_cover", np.nan)
+        np.testing.assert_equal(cube["eo:cloud_cover"].values[i], cloud)
+    assert list(cube.sel(time=cube.time[cube["platform"] == "sentinel-2a"])["id"].values)

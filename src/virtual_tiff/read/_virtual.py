@@ -53,7 +53,9 @@ def _array(name: str, variable: xr.Variable, attrs: dict) -> ManifestArray:
     encoded = xr.conventions.encode_cf_variable(xr.Variable(variable.dims, np.asarray(variable.values), attrs,
                                                             variable.encoding), name=name)
     values = np.asarray(encoded.values)
-    if values.dtype.kind in "OUS":
+    if values.dtype.kind == "O" and all(isinstance(v, str) for v in values.ravel()):
+        values = values.astype(str)  # fixed-width text, which Zarr v3 stores as fixed_length_utf32
+    if values.dtype.kind in "OS":
         raise TypeError(f"variable {name!r} holds {values.dtype} values, which a virtual store cannot inline")
     encoded_attrs = dict(encoded.attrs)
     fill = encoded_attrs.pop("_FillValue", None)

@@ -60,6 +60,8 @@ class Asset:
     key: str
     variable: str
     url: str
+    #: The item's scalar properties but its datetime: coordinates along time, as stackstac gives them.
+    properties: tuple[tuple[str, Any], ...] = ()
 
 
 def item_dicts(items: Any) -> list[dict[str, Any]]:
@@ -145,9 +147,11 @@ def asset_table(items: Sequence[Mapping[str, Any]], keys: Sequence[str] | None,
         if missing:
             raise VirtualTIFFError(f"STAC item {item.get('id')!r} has no asset {missing[0]!r}")
         time = item_time(item)
+        properties = tuple((key, value) for key, value in (item.get("properties") or {}).items()
+                           if key != "datetime" and isinstance(value, (str, int, float, bool)))
         table.append([
             Asset(str(item.get("id")), time, k, variable_name(k, item["assets"][k], names),
-                  asset_url(item, item["assets"][k]["href"], allow_local=allow_local))
+                  asset_url(item, item["assets"][k]["href"], allow_local=allow_local), properties)
             for k in keys
         ])
     variables = [a.variable for a in table[0]] if table else []
@@ -272,4 +276,27 @@ def _merge(variables: Mapping[str, list[tuple[Asset, VirtualImage]]], concat_dim
         for name in ds.data_vars:
             merged[name] = ds[name].variable
     merged.attrs = {k: v for k, v in first.attrs.items() if k != ATTRIBUTE}
-    return merged
+    return merged.assign_coords(_item_coords([a for a, _ in variables[first_name]], concat_dim))
+
+
+def _item_coords(assets: Sequence[Asset], concat_dim: str) -> dict[str, xr.Variable]:
+    """``id`` and every scalar property of the items, along ``concat_dim``: numbers as float64
+    (NaN where an item lacks it), text as text ("" where missing), flags as bool; a property
+    whose items disagree on its type is left out."""
+    coords = {"id": xr.Variable(concat_dim, np.array([a.item for a in assets]))}
+    keys = dict.fromkeys(key for a in assets for key, _ in a.properties)
+    for key in keys:
+        if key in ("id", concat_dim):
+            continue
+        values = [dict(a.properties).get(key) for a in assets]
+        kinds = {type(v) for v in values if v is not None}
+        if kinds <= {int, float}:
+            column = np.array([np.nan if v is None else float(v) for v in values])
+        elif kinds == {str}:
+            column = np.array(["" if v is None else v for v in values])
+        elif kinds == {bool} and None not in values:
+            column = np.array(values, dtype=bool)
+        else:
+            continue
+        coords[key] = xr.Variable(concat_dim, column)
+    return coords

@@ -261,6 +261,7 @@ def open_virtual_mfdataset(
     *,
     ifd: int = 0,
     concat_dim: str | None = None,
+    labels: Sequence[Any] | Callable[[str], Any] | None = None,
     compat: str = "no_conflicts",
     preprocess: Callable[[xr.Dataset], xr.Dataset] | None = None,
     data_vars: str | list[str] = "all",
@@ -286,6 +287,10 @@ def open_virtual_mfdataset(
     Dataset per file. Anything else goes through xarray's ``combine_nested``/``combine_by_coords``
     with these options.
 
+    ``labels`` become the ``concat_dim`` coordinate of a nested stack: one per url, or a function
+    of the url (e.g. a date parsed from the file name); files skipped by ``on_error="skip"`` drop
+    their label.
+
     The combined dataset's ``virtual_tiff`` attribute lists every source with its
     ETag, last-modified time and size; files skipped with ``on_error="skip"`` are
     listed under ``virtual_tiff.failed`` with the reason. ``progress(done, total)``
@@ -295,6 +300,10 @@ def open_virtual_mfdataset(
     urls = list(urls)
     if not urls:
         raise ValueError("no urls given")
+    if labels is not None and not (combine == "nested" and isinstance(concat_dim, str)):
+        raise ValueError("labels label the concat_dim of combine='nested'")
+    if labels is not None and not callable(labels) and len(labels) != len(urls):
+        raise ValueError(f"{len(labels)} labels for {len(urls)} urls")
     if combine not in ("nested", "by_coords"):
         raise ValueError(f"combine must be 'nested' or 'by_coords', got {combine!r}")
     if combine == "by_coords" and concat_dim is not None:
@@ -303,8 +312,11 @@ def open_virtual_mfdataset(
     kept = kept_images(urls, batch.images, batch.failures)
     images = [image for _, image in kept]
     _check_one_grid(images)
+    if labels is not None:  # the kept files' labels: a function of the url, or the given ones in order
+        by_url = dict(zip(urls, labels, strict=True)) if not callable(labels) else {u: labels(u) for u, _ in kept}
+        labels = [by_url[url] for url, _ in kept]
     if combine == "nested" and isinstance(concat_dim, str) and preprocess is None and attrs_file is None:
-        combined = stack_images(images, concat_dim=concat_dim)
+        combined = stack_images(images, concat_dim=concat_dim, labels=labels)
     else:
         datasets = [_per_file_dataset(image) for image in images]
         if preprocess is not None:
@@ -314,6 +326,8 @@ def open_virtual_mfdataset(
         )
         if combine == "nested":
             combined = xr.combine_nested(datasets, concat_dim=concat_dim, **options)
+            if labels is not None:
+                combined = combined.assign_coords({concat_dim: np.asarray(labels)})
         else:
             combined = xr.combine_by_coords(datasets, **options)
         if attrs_file is not None:
