@@ -33,10 +33,12 @@ from virtual_tiff.stacks import (
     ReadOptions,
     load_stac,
     open_mfdataset,
+    open_multiscale,
     open_stac,
     open_virtual,
     open_virtual_mfdataset,
     open_virtual_mftree,
+    open_virtual_multiscale,
 )
 from virtual_tiff.tiff import Limits
 from virtual_tiff.writers.icechunk import repository_config as icechunk_config
@@ -68,10 +70,12 @@ __all__ = [
     "icechunk_config",
     "load_stac",
     "open_mfdataset",
+    "open_multiscale",
     "open_stac",
     "open_virtual",
     "open_virtual_mfdataset",
     "open_virtual_mftree",
+    "open_virtual_multiscale",
     "to_icechunk",
     "to_kerchunk",
 ]

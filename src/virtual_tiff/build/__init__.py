@@ -12,7 +12,7 @@ header signature) and ``_dataset`` (a build as the Dataset stacks combine).
 from virtual_tiff.build._array import ifd_to_array, with_attrs, with_dims
 from virtual_tiff.build._cache import Build, BuildCache, own_manifests, signature
 from virtual_tiff.build._chains import ChunkEncoding, chunk_encoding, codec_chain, decoded_photometric
-from virtual_tiff.build._chunks import ChunkGrid, chunk_grid, manifest_of
+from virtual_tiff.build._chunks import ChunkGrid, chunk_grid, image_size, manifest_of
 from virtual_tiff.build._coords import SPATIAL_REF, inlined_array
 from virtual_tiff.build._dataset import Template, virtual_dataset
 from virtual_tiff.build._dtypes import SampleType, sample_type
@@ -20,6 +20,7 @@ from virtual_tiff.build._images import MASK_VARIABLE, Inherited, describe
 from virtual_tiff.build._layouts import NESTED_VARIABLE, flat, nested, single
 
 __all__ = [
+    "image_size",
     "inlined_array",
     "MASK_VARIABLE",
     "NESTED_VARIABLE",

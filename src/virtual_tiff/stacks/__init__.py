@@ -4,7 +4,8 @@
 :class:`ReadOptions`) -> ``_grids`` (which files share a grid, where each lies in the union) ->
 ``_stack`` (one grid: manifests stacked directly; ``open_virtual_mfdataset``) -> ``_trees`` (a
 group per grid: ``open_virtual_mftree``) and ``_stac`` (STAC items: a variable per asset) ->
-``_cubes`` (the same, opened lazily to compute on: ``open_mfdataset``, ``load_stac``).
+``_multiscale`` (a stack per overview level) -> ``_cubes`` (the same, opened lazily to compute on:
+``open_mfdataset``, ``open_multiscale``, ``load_stac``).
 """
 
 from virtual_tiff.stacks._batches import (
@@ -16,8 +17,9 @@ from virtual_tiff.stacks._batches import (
     read_batch_async,
     read_images,
 )
-from virtual_tiff.stacks._cubes import load_stac, open_mfdataset, open_virtual
+from virtual_tiff.stacks._cubes import load_stac, open_mfdataset, open_multiscale, open_virtual
 from virtual_tiff.stacks._grids import Grid, Placement, group_names, place
+from virtual_tiff.stacks._multiscale import PyramidLevel, open_virtual_multiscale, pyramid_of
 from virtual_tiff.stacks._stac import asset_table, item_dicts, open_stac
 from virtual_tiff.stacks._stack import open_virtual_mfdataset, stack_images
 from virtual_tiff.stacks._trees import open_virtual_mftree, tree_of
@@ -28,6 +30,7 @@ __all__ = [
     "OnError",
     "Placement",
     "Progress",
+    "PyramidLevel",
     "ReadOptions",
     "VirtualImage",
     "asset_table",
@@ -35,11 +38,14 @@ __all__ = [
     "item_dicts",
     "load_stac",
     "open_mfdataset",
+    "open_multiscale",
     "open_stac",
     "open_virtual",
     "open_virtual_mfdataset",
     "open_virtual_mftree",
+    "open_virtual_multiscale",
     "place",
+    "pyramid_of",
     "read_batch_async",
     "read_images",
     "stack_images",

@@ -1,7 +1,7 @@
 """Stacks you compute on: the virtual stacks of this package opened as lazy xarray objects.
 
 ``open_virtual_mfdataset`` and ``open_stac`` return virtual objects (ManifestArrays), made to be
-persisted (Icechunk, kerchunk). :func:`open_mfdataset` and :func:`load_stac` return the same cube
+persisted (Icechunk, kerchunk). :func:`open_mfdataset`, :func:`open_multiscale` and :func:`load_stac` return the same cube
 as lazily loaded xarray objects over one :class:`~virtual_tiff.TIFFManifestStore`, so every read
 of the cube, across all its files, is planned as one set of merged, ETag-checked requests.
 ``chunks=None`` (default) gives xarray's lazily indexed arrays: a selection is read whole, in as
@@ -18,6 +18,7 @@ from obspec_utils.registry import ObjectStoreRegistry
 
 from virtual_tiff.io import registry_for
 from virtual_tiff.read import CoalesceOptions, TIFFManifestStore
+from virtual_tiff.stacks._multiscale import level_for, open_virtual_multiscale, pyramid_of
 from virtual_tiff.stacks._stac import asset_table, item_dicts, open_stac, table_urls
 from virtual_tiff.stacks._stack import open_virtual_mfdataset
 
@@ -32,15 +33,32 @@ def open_virtual(obj: xr.Dataset | xr.DataTree, registry: ObjectStoreRegistry, *
 
 
 def open_mfdataset(
-    urls: Any, registry: ObjectStoreRegistry, *, chunks: Any = None, options: CoalesceOptions | None = None,
-    **kwargs: Any,
+    urls: Any, registry: ObjectStoreRegistry, *, resolution: float | None = None, chunks: Any = None,
+    options: CoalesceOptions | None = None, **kwargs: Any,
 ) -> xr.Dataset:
     """:func:`~virtual_tiff.open_virtual_mfdataset` (same arguments), opened lazily: a cube to compute on.
 
     ``cube = open_mfdataset(urls, registry, combine="nested", concat_dim="time")`` then
     ``cube.sel(x=..., y=...).mean("time").compute()`` reads only the tiles the selection needs.
+    ``resolution`` (in the CRS's units) picks the coarsest overview level at least that fine,
+    from the first file's pyramid: no resampling, so the cube's pixel size is that level's.
     """
+    urls = list(urls)
+    if resolution is not None:
+        if "ifd" in kwargs:
+            raise ValueError("give resolution= or ifd=, not both")
+        kwargs["ifd"] = level_for(pyramid_of(urls[0], registry), resolution).ifd
     return open_virtual(open_virtual_mfdataset(urls, registry, **kwargs), registry, chunks=chunks, options=options)
+
+
+def open_multiscale(
+    urls: Any, registry: ObjectStoreRegistry, *, chunks: Any = None, options: CoalesceOptions | None = None,
+    **kwargs: Any,
+) -> xr.DataTree:
+    """:func:`~virtual_tiff.open_virtual_multiscale` (same arguments), opened lazily: ``tree["2"]``
+    is the stack at the second overview, ``tree["0"]`` at full resolution, for the same code."""
+    return open_virtual(open_virtual_multiscale(list(urls), registry, **kwargs), registry, chunks=chunks,
+                        options=options)
 
 
 def load_stac(

@@ -1,0 +1,76 @@
+"""Stacks with their overviews: one group per level, each stacked along time, georeferenced.
+
+Specification: ``open_multiscale`` gives a lazy DataTree whose group ``"k"`` is the k-th level of
+every file (``"0"`` full resolution) stacked along time, pixels equal to rasterio's overview reads,
+transforms equal to rasterio's, the GeoZarr ``multiscales`` attribute on the root; the same code
+runs on a coarse level and at full resolution. ``resolution=`` picks the coarsest level at least
+that fine. A file without one of the levels is named.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import rioxarray  # noqa: F401 - the .rio accessor
+
+from tests.helpers.virtual import file_url
+from virtual_tiff import VirtualTIFFError, open_mfdataset, open_multiscale
+
+
+def write_cogs(folder, n=3, overviews=2):
+    """``n`` 512² COGs (128-pixel tiles, ``overviews`` levels, 10 m), each with its own acquisition date."""
+    import rasterio
+    from rasterio.transform import from_origin
+
+    paths = []
+    for k in range(n):
+        rows, cols = np.mgrid[0:512, 0:512]
+        data = ((rows * 3 + cols * 7 + 101 * k) % 4000).astype("uint16")[None]
+        path = folder / f"cog_{k}_{overviews}.tif"
+        with rasterio.open(path, "w", driver="COG", height=512, width=512, count=1, dtype="uint16",
+                           crs="EPSG:32633", transform=from_origin(500_000, 5_000_000, 10, 10), blocksize=128,
+                           compress="DEFLATE", overview_count=overviews, overview_resampling="average") as dst:
+            dst.write(data)
+            dst.update_tags(ACQUISITION_DATE=f"2024-05-{k + 1:02d}")
+        paths.append(path)
+    return paths
+
+
+def overview(path, level):
+    """rasterio's read and transform of level ``level`` (0: full resolution)."""
+    import rasterio
+
+    with rasterio.open(path, overview_level=level - 1) if level else rasterio.open(path) as src:
+        return src.read(1), src.transform
+
+
+def test_every_level_is_a_georeferenced_time_stack(tmp_path, registry):
+    paths = write_cogs(tmp_path)
+    tree = open_multiscale([file_url(p) for p in paths], registry)
+    assert list(tree.children) == ["0", "1", "2"]
+    assert [entry["asset"] for entry in tree.attrs["multiscales"]["layout"]] == ["0", "1", "2"]
+    for level in range(3):
+        ds = tree[str(level)].to_dataset()
+        truth = [overview(p, level) for p in paths]
+        np.testing.assert_array_equal(ds["data"].values, np.stack([data for data, _ in truth]))
+        assert ds.rio.transform() == truth[0][1]
+        assert ds.rio.crs.to_epsg() == 32633
+    means = {level: float(tree[level]["data"].mean()) for level in ("2", "0")}  # the same code on both
+    assert abs(means["2"] - means["0"]) < 5
+
+
+def test_resolution_picks_the_coarsest_level_at_least_that_fine(tmp_path, registry):
+    paths = write_cogs(tmp_path)
+    urls = [file_url(p) for p in paths]
+    for asked, level in ((40, 2), (39, 1), (20, 1), (10, 0), (5, 0)):
+        cube = open_mfdataset(urls, registry, combine="nested", concat_dim="time", resolution=asked)
+        assert cube.rio.resolution()[0] == 10 * 2**level
+        (name,) = cube.data_vars  # "k" for IFD k, as with ifd=k
+        np.testing.assert_array_equal(cube[name].values[1], overview(paths[1], level)[0])
+
+
+def test_a_file_without_a_level_is_named(tmp_path, registry):
+    paths = write_cogs(tmp_path, n=2) + write_cogs(tmp_path, n=1, overviews=1)
+    with pytest.raises(VirtualTIFFError) as info:
+        open_multiscale([file_url(p) for p in paths], registry)
+    assert paths[-1].name in str(info.value)
