@@ -126,3 +126,26 @@ def test_a_stac_cube_has_its_items_ids_and_properties_along_time(tmp_path, regis
         cloud = by_id[item].get("eo:cloud_cover", np.nan)
         np.testing.assert_equal(cube["eo:cloud_cover"].values[i], cloud)
     assert list(cube.sel(time=cube.time[cube["platform"] == "sentinel-2a"])["id"].values)
+
+
+def test_a_cube_builds_and_computes_on_a_cluster_of_worker_processes(tmp_path, registry):
+    """Headers read in batches on the workers (``executor=``), the cube's tiles read there too: the
+    store pickles small, and each worker's requests go through its own process-wide bound."""
+    import pickle
+
+    distributed = pytest.importorskip("distributed")
+    from virtual_tiff import TIFFManifestStore, open_virtual_mfdataset
+
+    paths = scenes(tmp_path, n=6)
+    urls = [file_url(p) for p in paths]
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        vds = open_virtual_mfdataset(urls, registry, combine="nested", concat_dim="time", batch_size=2,
+                                     executor=client.get_executor())
+        assert len(pickle.dumps(TIFFManifestStore.from_virtual(vds, registry))) < 64 * 1024
+        cube = open_virtual(vds, registry, chunks={})
+        window = cube["0"].isel(y=slice(0, 64), x=slice(0, 128)).mean("time").compute()
+        peaks = client.run(lambda: __import__("virtual_tiff.io._slots", fromlist=["x"]).REQUEST_SLOTS.peak)
+    truth = np.stack([read_rasterio(p) for p in paths])[:, :64, :128].mean(axis=0)
+    np.testing.assert_allclose(window.values, truth)
+    assert all(0 < peak <= 256 for peak in peaks.values()), peaks  # the workers read, within their bound
