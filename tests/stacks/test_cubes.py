@@ -149,3 +149,23 @@ def test_a_cube_builds_and_computes_on_a_cluster_of_worker_processes(tmp_path, r
     truth = np.stack([read_rasterio(p) for p in paths])[:, :64, :128].mean(axis=0)
     np.testing.assert_allclose(window.values, truth)
     assert all(0 < peak <= 256 for peak in peaks.values()), peaks  # the workers read, within their bound
+
+
+def test_a_bbox_limits_the_cube_and_its_reads(tmp_path, s3):
+    """In the cube's CRS or in lon/lat: the pixels whose centres lie inside, and only their tiles' GETs."""
+    import pyproj
+
+    paths = scenes(tmp_path, n=3)
+    urls = [s3.upload(p, f"bbox/{p.name}") for p in paths]
+    truth = np.stack([read_rasterio(p) for p in paths])
+    bbox = (500_005.0, 4_999_375.0, 500_635.0, 4_999_995.0)  # pixel centres of rows 0..62, columns 0..63
+    cube = open_mfdataset(urls, s3.registry(), combine="nested", concat_dim="time", bbox=bbox)
+    assert cube["0"].shape == (3, 63, 64)
+    s3.log.clear()
+    np.testing.assert_array_equal(cube["0"].values, truth[:, :63, :64])
+    assert sum(s3.log.count("GET", f"bbox/{p.name}") for p in paths) == 3  # one tile of each file
+
+    lonlat = pyproj.Transformer.from_crs(32633, 4326, always_xy=True).transform_bounds(*bbox)
+    inner = open_mfdataset(urls, s3.registry(), combine="nested", concat_dim="time", bbox=lonlat,
+                           bbox_crs="EPSG:4326")
+    assert 63 <= inner["0"].shape[1] <= 66 and 64 <= inner["0"].shape[2] <= 67  # the bounds' envelope

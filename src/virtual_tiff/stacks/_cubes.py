@@ -22,19 +22,47 @@ from virtual_tiff.stacks._multiscale import level_for, open_virtual_multiscale, 
 from virtual_tiff.stacks._stac import asset_table, item_dicts, open_stac, table_urls
 from virtual_tiff.stacks._stack import open_virtual_mfdataset
 
+#: A bounding box: (xmin, ymin, xmax, ymax).
+BBox = tuple[float, float, float, float]
+
 
 def open_virtual(obj: xr.Dataset | xr.DataTree, registry: ObjectStoreRegistry, *, chunks: Any = None,
-                 options: CoalesceOptions | None = None) -> xr.Dataset | xr.DataTree:
-    """A virtual Dataset or DataTree opened lazily through one TIFFManifestStore."""
+                 options: CoalesceOptions | None = None, bbox: BBox | None = None,
+                 bbox_crs: Any = None) -> xr.Dataset | xr.DataTree:
+    """A virtual Dataset or DataTree opened lazily through one TIFFManifestStore.
+
+    ``bbox`` keeps the pixels whose centres lie in it, in the cube's CRS, or in ``bbox_crs``
+    (e.g. ``"EPSG:4326"`` for lon/lat, transformed with its densified bounds); only the tiles
+    it overlaps are ever read.
+    """
     store = TIFFManifestStore.from_virtual(obj, registry, options)
     if isinstance(obj, xr.DataTree):
-        return xr.open_datatree(store, engine="zarr", zarr_format=3, consolidated=False, chunks=chunks)
-    return xr.open_zarr(store, zarr_format=3, consolidated=False, chunks=chunks)
+        tree = xr.open_datatree(store, engine="zarr", zarr_format=3, consolidated=False, chunks=chunks)
+        return tree if bbox is None else tree.map_over_datasets(lambda ds: _clip(ds, bbox, bbox_crs))
+    ds = xr.open_zarr(store, zarr_format=3, consolidated=False, chunks=chunks)
+    return ds if bbox is None else _clip(ds, bbox, bbox_crs)
+
+
+def _clip(ds: xr.Dataset, bbox: BBox, bbox_crs: Any) -> xr.Dataset:
+    """``ds`` limited to ``bbox`` along its x/y coordinates (a node without them is kept whole)."""
+    if "x" not in ds.coords or "y" not in ds.coords:
+        return ds
+    xmin, ymin, xmax, ymax = bbox
+    if bbox_crs is not None:
+        import pyproj
+
+        target = pyproj.CRS.from_wkt(ds["spatial_ref"].attrs["crs_wkt"])
+        transformer = pyproj.Transformer.from_crs(pyproj.CRS.from_user_input(bbox_crs), target, always_xy=True)
+        xmin, ymin, xmax, ymax = transformer.transform_bounds(xmin, ymin, xmax, ymax, densify_pts=21)
+    x, y = ds["x"].values, ds["y"].values
+    xs = slice(xmin, xmax) if x.size < 2 or x[1] > x[0] else slice(xmax, xmin)
+    ys = slice(ymin, ymax) if y.size < 2 or y[1] > y[0] else slice(ymax, ymin)
+    return ds.sel(x=xs, y=ys)
 
 
 def open_mfdataset(
-    urls: Any, registry: ObjectStoreRegistry, *, resolution: float | None = None, chunks: Any = None,
-    options: CoalesceOptions | None = None, **kwargs: Any,
+    urls: Any, registry: ObjectStoreRegistry, *, resolution: float | None = None, bbox: BBox | None = None,
+    bbox_crs: Any = None, chunks: Any = None, options: CoalesceOptions | None = None, **kwargs: Any,
 ) -> xr.Dataset:
     """:func:`~virtual_tiff.open_virtual_mfdataset` (same arguments), opened lazily: a cube to compute on.
 
@@ -42,28 +70,30 @@ def open_mfdataset(
     ``cube.sel(x=..., y=...).mean("time").compute()`` reads only the tiles the selection needs.
     ``resolution`` (in the CRS's units) picks the coarsest overview level at least that fine,
     from the first file's pyramid: no resampling, so the cube's pixel size is that level's.
+    ``bbox`` / ``bbox_crs``: see :func:`open_virtual`.
     """
     urls = list(urls)
     if resolution is not None:
         if "ifd" in kwargs:
             raise ValueError("give resolution= or ifd=, not both")
         kwargs["ifd"] = level_for(pyramid_of(urls[0], registry), resolution).ifd
-    return open_virtual(open_virtual_mfdataset(urls, registry, **kwargs), registry, chunks=chunks, options=options)
+    return open_virtual(open_virtual_mfdataset(urls, registry, **kwargs), registry, chunks=chunks, options=options,
+                        bbox=bbox, bbox_crs=bbox_crs)
 
 
 def open_multiscale(
-    urls: Any, registry: ObjectStoreRegistry, *, chunks: Any = None, options: CoalesceOptions | None = None,
-    **kwargs: Any,
+    urls: Any, registry: ObjectStoreRegistry, *, bbox: BBox | None = None, bbox_crs: Any = None,
+    chunks: Any = None, options: CoalesceOptions | None = None, **kwargs: Any,
 ) -> xr.DataTree:
     """:func:`~virtual_tiff.open_virtual_multiscale` (same arguments), opened lazily: ``tree["2"]``
     is the stack at the second overview, ``tree["0"]`` at full resolution, for the same code."""
     return open_virtual(open_virtual_multiscale(list(urls), registry, **kwargs), registry, chunks=chunks,
-                        options=options)
+                        options=options, bbox=bbox, bbox_crs=bbox_crs)
 
 
 def load_stac(
-    items: Any, *, registry: ObjectStoreRegistry | None = None, chunks: Any = None,
-    options: CoalesceOptions | None = None, **kwargs: Any,
+    items: Any, *, registry: ObjectStoreRegistry | None = None, bbox: BBox | None = None, bbox_crs: Any = None,
+    chunks: Any = None, options: CoalesceOptions | None = None, **kwargs: Any,
 ) -> xr.Dataset | xr.DataTree:
     """:func:`~virtual_tiff.open_stac` (same arguments), opened lazily, as ``odc.stac.load`` and
     ``stackstac.stack`` return their cubes (a DataTree with ``group_by="grid"``)."""
@@ -72,4 +102,5 @@ def load_stac(
         table = asset_table(items, kwargs.get("assets"), kwargs.get("variable_names", "asset"),
                             allow_local=kwargs.get("allow_local_hrefs", False))
         registry = registry_for(table_urls(table))
-    return open_virtual(open_stac(items, registry=registry, **kwargs), registry, chunks=chunks, options=options)
+    return open_virtual(open_stac(items, registry=registry, **kwargs), registry, chunks=chunks, options=options,
+                        bbox=bbox, bbox_crs=bbox_crs)
