@@ -26,6 +26,7 @@ HOSTPORT = ENDPOINT.removeprefix("http://")
 # (row_off, col_off, height, width) of each window case
 STRIPED_WINDOW = (2048, 1024, 512, 1024)
 ALIGNED = (512, 1024, 512, 512)        # exactly one 512x512 tile
+POINT = (1000, 1000, 1, 1)             # one pixel: a time series
 UNALIGNED = (300, 700, 512, 512)       # straddles 2x2 tiles
 
 os.environ.update({
@@ -189,6 +190,7 @@ VT_TOOLS = {
     "vt": (True, "virtual_tiff.read.pipeline.TIFFCodecPipeline"),
     "vt-dask": (True, "virtual_tiff.read.pipeline.TIFFCodecPipeline"),
     "vt-dask-auto": (True, "virtual_tiff.read.pipeline.TIFFCodecPipeline"),
+    "vt-cube": (True, "virtual_tiff.read.pipeline.TIFFCodecPipeline"),
 }
 
 
@@ -239,6 +241,15 @@ async def vt_stack_async(store, coalesced: bool, window):
         return await array.getitem((slice(r, r + h), slice(c, c + w)))
 
     return await asyncio.gather(*(one(k) for k in stack_keys()))
+
+
+def vt_cube(store, window):
+    """The public cube path: ``open_mfdataset`` (headers read concurrently, one store), then one window."""
+    from virtual_tiff import open_mfdataset
+
+    cube = open_mfdataset(stack_urls(), registry(store), combine="nested", concat_dim="time")
+    r, c, h, w = window
+    return cube["0"][:, r : r + h, c : c + w].values
 
 
 def vt_stack(store, coalesced: bool, window):
@@ -448,8 +459,8 @@ def run(case: str, tool: str):
         else:
             raise KeyError(tool)
         return time.perf_counter() - t0, checksum(out)
-    if case in ("stack-aligned", "stack-unaligned"):
-        window = ALIGNED if case == "stack-aligned" else UNALIGNED
+    if case in ("stack-aligned", "stack-unaligned", "stack-point"):
+        window = {"stack-aligned": ALIGNED, "stack-unaligned": UNALIGNED, "stack-point": POINT}[case]
         if tool == "rasterio":
             out = rio_stack(window)
         elif tool == "tifffile":
@@ -458,6 +469,8 @@ def run(case: str, tool: str):
             from zarr.core.sync import sync
 
             out = sync(ag_stack(store, window))
+        elif tool == "vt-cube":
+            out = vt_cube(store, window)
         elif tool in VT_TOOLS:
             out = vt_stack(store, coalesced, window)
         elif tool == "stackstac":

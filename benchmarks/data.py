@@ -47,6 +47,10 @@ def write_cogs() -> None:
                            crs=CRS, transform=_transform(COG_SIZE), compress="DEFLATE", predictor=2,
                            blocksize=512, overview_resampling="average") as dst:
             dst.write(_pixels(i, slice(0, COG_SIZE), COG_SIZE)[None])
+            # Real scenes each carry their own acquisition date and processing tags (GDAL_METADATA):
+            # byte-identical headers would hide the per-file metadata cost.
+            dst.update_tags(ACQUISITION_DATE=f"2024-{1 + i // 28:02d}-{1 + i % 28:02d}T10:{i % 60:02d}:00",
+                            PROCESSING_BASELINE=f"05.{i:02d}", PRODUCT_ID=f"S2X_MSIL2A_{i:04d}")
         tmp.rename(path)
 
 
