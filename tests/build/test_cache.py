@@ -56,3 +56,28 @@ def test_a_parser_pickles_with_an_empty_cache_of_the_same_size(tmp_path, registr
     again = pickle.loads(pickle.dumps(parser))
     assert again == parser and len(again.cache) == 0 and again.cache.size == 4
     assert VirtualTIFF(ifd=0).cache is not VirtualTIFF(ifd=0).cache  # no module-wide cache
+
+
+def test_scenes_differing_in_their_gdal_metadata_share_one_build_and_keep_their_own_attributes(tmp_path, registry):
+    """Real scenes carry their own acquisition date and processing ids (GDAL_METADATA), DateTime and
+    Software: one build for all of them, each store with its own metadata attributes, as rasterio reads."""
+    import rasterio
+    import xarray as xr
+
+    from tests.helpers.geotiffs import write_geotiff
+
+    paths = []
+    for k in range(3):
+        path = write_geotiff(tmp_path / f"scene_{k}.tif", seed=k)
+        with rasterio.open(path, "r+") as dst:
+            dst.update_tags(ACQUISITION_DATE=f"2024-06-0{k + 1}", PROCESSING_BASELINE=f"05.{k}")
+            dst.update_tags(1, DESCRIPTION_NOTE=f"band note {k}")
+        paths.append(path)
+    parser = VirtualTIFF(ifd=0)
+    for k, path in enumerate(paths):
+        attrs = xr.open_zarr(parser(file_url(path), registry), zarr_format=3, consolidated=False)["0"].attrs
+        with rasterio.open(path) as src:
+            assert attrs["gdal_metadata"]["dataset"]["ACQUISITION_DATE"] == src.tags()["ACQUISITION_DATE"]
+            assert attrs["gdal_metadata"]["band_1"]["DESCRIPTION_NOTE"] == src.tags(1)["DESCRIPTION_NOTE"]
+        assert attrs["grid_mapping"] == "spatial_ref"
+    assert len(parser.cache) == 1

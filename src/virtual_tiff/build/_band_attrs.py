@@ -49,6 +49,20 @@ def band_attributes(
             attrs["_FillValue"] = FillValueCoder.encode(dtype.type(nodata), dtype)
         else:
             attrs["nodata"] = nodata
+    attrs.update(metadata_attributes(metadata, bands))
+    return BandAttributes(fill, attrs)
+
+
+#: The attributes :func:`metadata_attributes` may set: all a file's GDAL_METADATA decides.
+METADATA_KEYS = frozenset({"scale_factor", "scales", "add_offset", "offsets", "long_name", "units", "AREA_OR_POINT",
+                           "gdal_metadata"})
+
+
+def metadata_attributes(metadata: GDALMetadata | None, bands: int) -> dict[str, object]:
+    """The data array's attributes from GDAL metadata (keys among :data:`METADATA_KEYS`): scales and
+    offsets, descriptions, units, AREA_OR_POINT and every other item. Files of one producer differ
+    here (dates, processing ids) and nowhere else, so a shared build takes each file's own."""
+    attrs: dict[str, object] = {}
     if metadata is not None:
         per_band = [metadata.bands.get(i) for i in range(bands)]
         _same_or_list(attrs, "scale_factor", [b.scale if b else None for b in per_band], "scales")
@@ -65,7 +79,7 @@ def band_attributes(
         gdal = _gdal_items(metadata, bands)
         if gdal:
             attrs["gdal_metadata"] = gdal
-    return BandAttributes(fill, attrs)
+    return attrs
 
 
 def _gdal_items(metadata: GDALMetadata, bands: int) -> dict[str, object]:

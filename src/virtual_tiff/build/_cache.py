@@ -1,9 +1,10 @@
 """One metadata build per header signature, shared by every file that has it.
 
-Files of one producer differ only in where their chunks lie (the four offset/byte-count tags);
-every other tag (and the byte order) decides the Zarr metadata, codec chain, CRS and
-coordinates. So a file whose signature was built before needs only its own chunk manifests and
-its own source record. :class:`BuildCache` holds those builds for ``ifd=k`` (the layout stacks
+Files of one producer differ in where their chunks lie (the four offset/byte-count tags) and in
+their GDAL metadata (acquisition dates, processing ids: the data array's attributes); every
+other tag (and the byte order) decides the Zarr metadata, codec chain, CRS and coordinates. So a
+file whose signature was built before needs only its own chunk manifests, its own metadata
+attributes and its own source record. :class:`BuildCache` holds those builds for ``ifd=k`` (the layout stacks
 and single-file parsing use): a :class:`~virtual_tiff.VirtualTIFF` keeps the last 16, a stack
 build keeps all of its own. The signature is computed once per header, and a cached build keeps
 no file's chunk manifests, only what files share.
@@ -11,6 +12,7 @@ no file's chunk manifests, only what files share.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -21,16 +23,22 @@ import numpy as np
 from virtualizarr.manifests import ChunkManifest, ManifestArray, ManifestGroup
 from zarr.core.metadata import ArrayV3Metadata
 
+from virtual_tiff.build._band_attrs import METADATA_KEYS, metadata_attributes
 from virtual_tiff.build._chunks import chunk_grid, manifest_of
 from virtual_tiff.build._dataset import Template, template_of
 from virtual_tiff.build._dtypes import sample_type
-from virtual_tiff.build._images import MASK_VARIABLE
+from virtual_tiff.build._images import MASK_VARIABLE, gdal_metadata_of
 from virtual_tiff.build._layouts import single
 from virtual_tiff.io import ObjectInfo, sources_attribute
 from virtual_tiff.tiff import IFD, Tag, TIFFFile, flatten_ifds, mask_of
 
-#: The only tags in which files of one producer differ; everything else decides the arrays.
+#: Where the chunks lie: each file's own, held in its own manifests.
 _PER_FILE_TAGS = frozenset({Tag.TileOffsets, Tag.TileByteCounts, Tag.StripOffsets, Tag.StripByteCounts})
+#: Tags no array depends on but the data array's metadata attributes, which each file takes from its
+#: own GDAL_METADATA (:func:`_own_metadata`): real scenes differ there (acquisition dates, processing
+#: ids), and a signature over them gave every scene its own build. DateTime, Software and
+#: ImageDescription decide nothing at all.
+_UNSIGNED_TAGS = _PER_FILE_TAGS | {Tag.GDAL_METADATA, Tag.DateTime, Tag.Software, Tag.ImageDescription}
 
 
 def _hashable(value: Any) -> Any:
@@ -40,11 +48,23 @@ def _hashable(value: Any) -> Any:
 
 
 def signature(tiff: TIFFFile) -> tuple:
-    """The byte order and every tag value of every IFD read, except where the chunks lie: equal signatures, equal arrays."""
+    """The byte order and every tag value of every IFD read, except where the chunks lie and the
+    GDAL metadata: equal signatures, equal arrays up to the data array's metadata attributes."""
     return (tiff.header.byteorder,) + tuple(
-        (ifd.path, tuple((tag, _hashable(v)) for tag, v in sorted(ifd.tags.items()) if tag not in _PER_FILE_TAGS))
+        (ifd.path, tuple((tag, _hashable(v)) for tag, v in sorted(ifd.tags.items()) if tag not in _UNSIGNED_TAGS))
         for ifd in flatten_ifds(tiff.ifds)
     )
+
+
+def _own_metadata(build: Build, tiff: TIFFFile, index: int) -> dict[str, ArrayV3Metadata]:
+    """The per-file arrays' metadata of ``build`` with this file's own GDAL-metadata attributes."""
+    name = str(index)
+    shared = build.per_file[name]
+    fresh = metadata_attributes(gdal_metadata_of(tiff.ifds, index), tiff.ifds[index].samples_per_pixel)
+    attrs = {k: v for k, v in shared.attributes.items() if k not in METADATA_KEYS} | fresh
+    if attrs == dict(shared.attributes):
+        return dict(build.per_file)
+    return {**build.per_file, name: dataclasses.replace(shared, attributes=attrs)}
 
 
 def _manifest(ifd: IFD, size: int) -> ChunkManifest:
@@ -89,10 +109,12 @@ class Build:
             attributes=dict(group.metadata.attributes),
         )
 
-    def group(self, manifests: Mapping[str, ChunkManifest], info: ObjectInfo) -> ManifestGroup:
-        """One file's group: the shared arrays, its own chunks, its own source record."""
+    def group(self, manifests: Mapping[str, ChunkManifest], info: ObjectInfo,
+              per_file: Mapping[str, ArrayV3Metadata] | None = None) -> ManifestGroup:
+        """One file's group: the shared arrays, its own chunks (and ``per_file`` metadata), its own source record."""
+        per_file = self.per_file if per_file is None else per_file
         arrays = {
-            n: self.shared[n] if n in self.shared else ManifestArray(metadata=self.per_file[n], chunkmanifest=manifests[n])
+            n: self.shared[n] if n in self.shared else ManifestArray(metadata=per_file[n], chunkmanifest=manifests[n])
             for n in self.order
         }
         return ManifestGroup(arrays=arrays, attributes={**self.attributes, **sources_attribute([info])})
@@ -136,7 +158,7 @@ class BuildCache:
             if build is not None:
                 self._builds.move_to_end(key)
         if build is not None:
-            return build, build.group(own_manifests(tiff, index), tiff.reader.info)
+            return build, build.group(own_manifests(tiff, index), tiff.reader.info, _own_metadata(build, tiff, index))
         group = single(tiff, index)
         build = Build.of(group, _per_file_names(tiff, index))
         with self._lock:

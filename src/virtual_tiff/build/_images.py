@@ -8,6 +8,7 @@ GDAL's overview levels do. Pages of a multi-page TIFF inherit nothing.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,6 +47,15 @@ class Inherited:
     georef: Georeference | None = None
     nodata: int | float | None = None
     metadata: GDALMetadata | None = None
+
+
+def gdal_metadata_of(ifds: Sequence[IFD], index: int) -> GDALMetadata | None:
+    """IFD ``index``'s GDAL metadata under the ``ifd=k`` layout's rule (see :func:`describe`): a
+    reduced-resolution image without its own takes IFD 0's."""
+    own = parse_gdal_metadata(ifds[index])
+    if own is None and index and is_reduced(ifds[index]):
+        return parse_gdal_metadata(ifds[0])
+    return own
 
 
 def describe(ifd: IFD, base: Inherited | None = None) -> Inherited:
