@@ -516,13 +516,15 @@ def _warm_imports(tool: str) -> None:
         import distributed  # noqa: F401
     if tool == "stackstac":
         import stackstac  # noqa: F401
-    if tool in ("vt-mfdataset", "vt-stac", "virtualizarr", "rioxarray", "stackstac"):
+    if tool in ("vt-mfdataset", "vt-stac", "vt-cube", "virtualizarr", "rioxarray", "stackstac"):
         # What a session that built a stack before has loaded: xarray imports dask on its first
         # Variable when dask is installed, zarr loads its codec entry points on first use.
         import dask.array  # noqa: F401
         import rioxarray  # noqa: F401
         import virtualizarr  # noqa: F401
         import zarr.registry
+
+        import xarray.backends.zarr  # noqa: F401 - xr.open_zarr's backend (vt-cube opens the cube with it)
 
         import virtual_tiff.stacks._stac  # noqa: F401
 
