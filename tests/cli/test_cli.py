@@ -71,6 +71,23 @@ def test_build_reopens_equal_to_the_sources(fmt, tmp_path):
     assert ds["0"].shape == (3, 256, 256)
 
 
+def test_build_takes_its_time_coordinate_from_the_file_names(tmp_path):
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    days = ["20240305", "20240301", "20240303"]
+    paths = [write_cog(sources / f"S2B_MSIL2A_{day}T101559_T33UUP.tif", value=i) for i, day in enumerate(days)]
+    out = tmp_path / "repo"
+    result = run("build", *map(str, paths), "--out", out, "--time-from-name", r"_(\d{8}T\d{6})_", "--quiet")
+    assert "3 files" in result.stdout
+    ds = _open(out, "icechunk", sources)
+    assert [str(t)[:10] for t in ds["time"].values] == ["2024-03-05", "2024-03-01", "2024-03-03"]
+    with rasterio.open(paths[1]) as src:
+        np.testing.assert_array_equal(ds.sel(time=np.datetime64("2024-03-01T10:15:59"))["0"].values, src.read(1))
+
+    bad = run("build", *map(str, paths), "--out", tmp_path / "bad", "--time-from-name", "_(\\d{4})X", check=False)
+    assert bad.returncode == 2 and "does not match the file name" in bad.stderr
+
+
 def _open(out, fmt, sources):
     if fmt == "icechunk":
         import icechunk

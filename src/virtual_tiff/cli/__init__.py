@@ -61,6 +61,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-local-hrefs", action="store_true",
                    help="let a remote STAC catalogue's items point at local files (refused by default)")
     p.add_argument("--concat-dim", default="time", help="dimension to stack files along (default: time)")
+    p.add_argument("--time-from-name", metavar="REGEX",
+                   help="the time coordinate from each file name: REGEX's first group (or match) as a date, "
+                        r"e.g. '_(\d{8})T' for Sentinel-2 names")
     p.add_argument("--ifd", type=int, default=0, help="the IFD of each file to stack (default: 0)")
     p.add_argument("--checksum", choices=["etag", "last_modified"], default="etag")
     p.add_argument("--max-concurrency", type=int, default=64, help="header reads in flight (default: 64)")

@@ -77,10 +77,35 @@ def _container_prefixes(urls: list[str]) -> list[str]:
     return sorted(prefixes)
 
 
+def time_from_name(pattern: str):
+    """A label function for ``--time-from-name``: the first group of ``pattern`` (or its whole
+    match) in a url's file name, as a date (``20240301``, ``2024-03-01``, ``20240301T101559``...)."""
+    import re
+
+    import pandas as pd
+
+    regex = re.compile(pattern)
+
+    def label(url: str):
+        name = url.rstrip("/").rsplit("/", 1)[-1]
+        match = regex.search(name)
+        if match is None:
+            raise VirtualTIFFError(f"--time-from-name {pattern!r} does not match the file name {name!r}", url=url)
+        text = match.group(1) if regex.groups else match.group(0)
+        try:
+            return pd.Timestamp(text).to_datetime64()
+        except ValueError:
+            raise VirtualTIFFError(f"--time-from-name: {text!r} in {name!r} is not a date", url=url) from None
+
+    return label
+
+
 def _icechunk_repository(out: str, urls: list[str], endpoint: str | None):
     import icechunk
 
-    config = icechunk.RepositoryConfig.default()
+    from virtual_tiff.writers.icechunk import repository_config
+
+    config = repository_config()  # one GET per virtual chunk, persisted for every reader
     for prefix in _container_prefixes(urls):
         if prefix.startswith("file://"):
             store = icechunk.local_filesystem_store(urlparse(prefix).path)
@@ -132,6 +157,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         obj = open_virtual_mfdataset(
             urls, registry, ifd=args.ifd, concat_dim=args.concat_dim, combine="nested",
+            labels=time_from_name(args.time_from_name) if args.time_from_name else None,
             max_concurrency=args.max_concurrency, on_error=on_error, progress=progress,
         )
         failed = obj.attrs["virtual_tiff"].get("failed", {})
