@@ -17,7 +17,7 @@ from tests.helpers.geotiffs import write_geotiff
 from tests.helpers.oracles import read_rasterio
 from tests.helpers.virtual import file_url
 from tests.stacks.test_stac import ASSETS, collection, expected
-from virtual_tiff import VirtualTIFF, load_stac, open_mfdataset, open_virtual, open_virtual_mftree
+from virtual_tiff import VirtualTIFF, VirtualTIFFError, load_stac, open_mfdataset, open_virtual, open_virtual_mftree
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -169,3 +169,26 @@ def test_a_bbox_limits_the_cube_and_its_reads(tmp_path, s3):
     inner = open_mfdataset(urls, s3.registry(), combine="nested", concat_dim="time", bbox=lonlat,
                            bbox_crs="EPSG:4326")
     assert 63 <= inner["0"].shape[1] <= 66 and 64 <= inner["0"].shape[2] <= 67  # the bounds' envelope
+    assert cube.attrs["spatial:shape"] == [63, 64] and cube.rio.transform().c == 500_000.0  # the clipped grid
+    assert cube["spatial_ref"].attrs["GeoTransform"].split()[:4] == ["500000.0", "10.0", "0.0", "5000000.0"]
+    with pytest.raises(VirtualTIFFError, match="holds no pixel centre"):
+        open_mfdataset(urls, s3.registry(), combine="nested", concat_dim="time", bbox=(0, 0, 1, 1), bbox_crs=4326)
+
+
+def test_a_stack_of_pixel_interleaved_multi_band_cogs(tmp_path, registry):
+    """GDAL's COG driver interleaves bands by pixel (a transpose codec): stacking must move its axes."""
+    import rasterio
+    from rasterio.transform import from_origin
+
+    paths = []
+    for k in range(3):
+        path = tmp_path / f"rgb{k}.tif"
+        data = ((np.arange(3 * 256 * 256).reshape(3, 256, 256) * (k + 3)) % 251).astype("uint8")
+        with rasterio.open(path, "w", driver="COG", height=256, width=256, count=3, dtype="uint8",
+                           crs="EPSG:32633", transform=from_origin(500_000, 5_000_000, 10, 10), blocksize=128,
+                           compress="DEFLATE", interleave="pixel") as dst:
+            dst.write(data)
+        paths.append(path)
+    cube = open_mfdataset([file_url(p) for p in paths], registry, combine="nested", concat_dim="time")
+    assert cube["0"].dims == ("time", "band", "y", "x") and list(cube["band"].values) == [1, 2, 3]
+    np.testing.assert_array_equal(cube["0"].values, np.stack([read_rasterio(p) for p in paths]))

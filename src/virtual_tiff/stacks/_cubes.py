@@ -16,6 +16,7 @@ from typing import Any
 import xarray as xr
 from obspec_utils.registry import ObjectStoreRegistry
 
+from virtual_tiff.errors import VirtualTIFFError
 from virtual_tiff.io import registry_for
 from virtual_tiff.read import CoalesceOptions, TIFFManifestStore
 from virtual_tiff.stacks._multiscale import level_for, open_virtual_multiscale, pyramid_of
@@ -54,10 +55,34 @@ def _clip(ds: xr.Dataset, bbox: BBox, bbox_crs: Any) -> xr.Dataset:
         target = pyproj.CRS.from_wkt(ds["spatial_ref"].attrs["crs_wkt"])
         transformer = pyproj.Transformer.from_crs(pyproj.CRS.from_user_input(bbox_crs), target, always_xy=True)
         xmin, ymin, xmax, ymax = transformer.transform_bounds(xmin, ymin, xmax, ymax, densify_pts=21)
+    if not (xmin <= xmax and ymin <= ymax):
+        raise ValueError(f"bbox {bbox} is not (xmin, ymin, xmax, ymax)")
     x, y = ds["x"].values, ds["y"].values
     xs = slice(xmin, xmax) if x.size < 2 or x[1] > x[0] else slice(xmax, xmin)
     ys = slice(ymin, ymax) if y.size < 2 or y[1] > y[0] else slice(ymax, ymin)
-    return ds.sel(x=xs, y=ys)
+    clipped = ds.sel(x=xs, y=ys)
+    if not clipped.sizes["x"] or not clipped.sizes["y"]:
+        raise VirtualTIFFError(f"bbox {bbox} (in the cube's CRS: {(xmin, ymin, xmax, ymax)}) holds no pixel centre "
+                               "of the cube")
+    return _described_grid(clipped)
+
+
+def _described_grid(ds: xr.Dataset) -> xr.Dataset:
+    """The GeoZarr ``spatial:`` attributes and ``spatial_ref``'s GeoTransform of a clipped cube:
+    its own extent, not the full one's (what a writer records onward)."""
+    transform = ds.attrs.get("spatial:transform")
+    if transform is None:
+        return ds
+    a, b, _, d, e, _ = transform
+    x0, y0 = float(ds["x"][0]) - a / 2, float(ds["y"][0]) - e / 2
+    rows, cols = ds.sizes["y"], ds.sizes["x"]
+    xs, ys = (x0, x0 + cols * a), (y0, y0 + rows * e)
+    ds = ds.copy()
+    ds.attrs.update({"spatial:transform": [a, b, x0, d, e, y0], "spatial:shape": [rows, cols],
+                     "spatial:bbox": [min(xs), min(ys), max(xs), max(ys)]})
+    if "spatial_ref" in ds.coords and "GeoTransform" in ds["spatial_ref"].attrs:
+        ds["spatial_ref"].attrs["GeoTransform"] = " ".join(str(v) for v in (x0, a, b, y0, d, e))
+    return ds
 
 
 def open_mfdataset(
@@ -70,15 +95,20 @@ def open_mfdataset(
     ``cube.sel(x=..., y=...).mean("time").compute()`` reads only the tiles the selection needs.
     ``resolution`` (in the CRS's units) picks the coarsest overview level at least that fine,
     from the first file's pyramid: no resampling, so the cube's pixel size is that level's.
-    ``bbox`` / ``bbox_crs``: see :func:`open_virtual`.
+    The image keeps the name ``"0"`` whatever level ``resolution`` picks. ``bbox`` / ``bbox_crs``:
+    see :func:`open_virtual`.
     """
     urls = list(urls)
     if resolution is not None:
         if "ifd" in kwargs:
             raise ValueError("give resolution= or ifd=, not both")
+        if not resolution > 0:
+            raise ValueError(f"resolution must be a positive number of the CRS's units, got {resolution!r}")
         kwargs["ifd"] = level_for(pyramid_of(urls[0], registry), resolution).ifd
-    return open_virtual(open_virtual_mfdataset(urls, registry, **kwargs), registry, chunks=chunks, options=options,
-                        bbox=bbox, bbox_crs=bbox_crs)
+    vds = open_virtual_mfdataset(urls, registry, **kwargs)
+    if resolution is not None:  # the image is "0" whatever level was picked: the same code at every resolution
+        vds = vds.rename({str(kwargs["ifd"]): "0"})
+    return open_virtual(vds, registry, chunks=chunks, options=options, bbox=bbox, bbox_crs=bbox_crs)
 
 
 def open_multiscale(

@@ -27,7 +27,7 @@ import numpy as np
 import xarray as xr
 from obspec_utils.registry import ObjectStoreRegistry
 from virtualizarr.manifests import ChunkManifest, ManifestArray
-from virtualizarr.manifests.utils import copy_and_replace_metadata
+from zarr.core.metadata import ArrayV3Metadata
 
 from virtual_tiff.build import SPATIAL_REF, Template
 from virtual_tiff.errors import MixedGridsError, VirtualTIFFError
@@ -129,13 +129,26 @@ def _stacked_variable(
     manifest = _stacked_manifest(
         [image.manifests[name] for image in images], [(r // th, c // tw) for r, c in pixel_offsets], grid_shape
     )
-    metadata = copy_and_replace_metadata(
-        array.metadata,
-        new_shape=[len(images), *shape],
-        new_chunks=[1, *array.metadata.chunks],
-        new_dimension_names=[concat_dim, *template.dims],
-    )
+    metadata = _with_leading_axis(array.metadata, [len(images), *shape], [1, *array.metadata.chunks],
+                                  [concat_dim, *template.dims])
     return xr.Variable((concat_dim, *template.dims), ManifestArray(metadata, manifest), template.attrs)
+
+
+def _with_leading_axis(metadata: ArrayV3Metadata, shape: list[int], chunks: list[int],
+                       dims: list[str]) -> ArrayV3Metadata:
+    """The metadata of an array stacked along a new first axis of one-element chunks.
+
+    A ``transpose`` codec's order (pixel-interleaved bands: ``(1, 2, 0)``) gains the new axis in
+    front, which VirtualiZarr's ``copy_and_replace_metadata`` leaves as it was (an invalid order).
+    """
+    document = metadata.to_dict()
+    document.update(shape=shape, dimension_names=dims)
+    document["chunk_grid"] = {"name": "regular", "configuration": {"chunk_shape": chunks}}
+    for codec in document["codecs"]:
+        if isinstance(codec, dict) and codec.get("name") == "transpose":
+            order = codec["configuration"]["order"]
+            codec["configuration"] = {**codec["configuration"], "order": [0, *(int(o) + 1 for o in order)]}
+    return ArrayV3Metadata.from_dict(document)
 
 
 def _union_coords(template: xr.Dataset, union: Grid) -> dict[Hashable, xr.Variable]:
