@@ -72,4 +72,6 @@ def test_a_file_without_a_level_is_named(tmp_path, registry):
     paths = write_cogs(tmp_path, n=2) + write_cogs(tmp_path, n=1, overviews=1)
     with pytest.raises(VirtualTIFFError) as info:
         open_multiscale([file_url(p) for p in paths], registry)
-    assert paths[-1].name in str(info.value)
+    assert paths[-1].name in str(info.value) and "has no level 2" in str(info.value) and "levels=" in str(info.value)
+    tree = open_multiscale([file_url(p) for p in paths], registry, levels=[0, 1])  # the levels every file has
+    assert list(tree.children) == ["0", "1"]

@@ -78,16 +78,28 @@ def open_virtual_multiscale(
     chosen = pyramid if levels is None else [pyramid[k] for k in levels]
     # Every level's image is "data" (and its mask "mask"), as in a single file's nested layout,
     # so the same code runs on every level.
-    groups = {
-        str(n): open_virtual_mfdataset(urls, registry, ifd=level.ifd, combine="nested", concat_dim=concat_dim,
-                                       labels=labels, **options).rename({str(level.ifd): NESTED_VARIABLE})
-        for n, level in enumerate(chosen)
-    }
+    groups = {str(n): _level_stack(urls, registry, n, level, concat_dim, labels, options)
+              for n, level in enumerate(chosen)}
     root = {ATTRIBUTE: groups["0"].attrs[ATTRIBUTE]} if ATTRIBUTE in groups["0"].attrs else {}
     layout = [_level(name, ds) for name, ds in groups.items()]
     if all(level.transform is not None for level in layout):
         root.update(multiscales_attrs(layout))
     return tree_of(groups, root)
+
+
+def _level_stack(urls: Sequence[str], registry: ObjectStoreRegistry, n: int, level: PyramidLevel, concat_dim: str,
+                 labels: Any, options: dict[str, Any]) -> xr.Dataset:
+    """Level ``n`` (IFD ``level.ifd``) of every file, stacked; a file without it is named with the remedy."""
+    try:
+        ds = open_virtual_mfdataset(urls, registry, ifd=level.ifd, combine="nested", concat_dim=concat_dim,
+                                    labels=labels, **options)
+    except VirtualTIFFError as exc:
+        if "requested but the file has" not in exc.reason:
+            raise
+        raise VirtualTIFFError(
+            f"has no level {n} (IFD {level.ifd}) of the first file's {urls[0]} pyramid: pass levels=[...] that "
+            "every file has", url=exc.url) from None
+    return ds.rename({str(level.ifd): NESTED_VARIABLE})
 
 
 def _level(name: str, ds: xr.Dataset) -> Level:
