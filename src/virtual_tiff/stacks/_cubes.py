@@ -19,9 +19,10 @@ from obspec_utils.registry import ObjectStoreRegistry
 from virtual_tiff.errors import VirtualTIFFError
 from virtual_tiff.io import registry_for
 from virtual_tiff.read import CoalesceOptions, TIFFManifestStore
+from virtual_tiff.stacks._grids import Grid
 from virtual_tiff.stacks._multiscale import level_for, open_virtual_multiscale, pyramid_of
 from virtual_tiff.stacks._stac import asset_table, item_dicts, open_stac, table_urls
-from virtual_tiff.stacks._stack import open_virtual_mfdataset
+from virtual_tiff.stacks._stack import grid_attrs, open_virtual_mfdataset
 
 #: A bounding box: (xmin, ymin, xmax, ymax).
 BBox = tuple[float, float, float, float]
@@ -75,13 +76,11 @@ def _described_grid(ds: xr.Dataset) -> xr.Dataset:
         return ds
     a, b, _, d, e, _ = transform
     x0, y0 = float(ds["x"][0]) - a / 2, float(ds["y"][0]) - e / 2
-    rows, cols = ds.sizes["y"], ds.sizes["x"]
-    xs, ys = (x0, x0 + cols * a), (y0, y0 + rows * e)
+    clipped = Grid(None, (x0, a, b, y0, d, e), (ds.sizes["y"], ds.sizes["x"]))
     ds = ds.copy()
-    ds.attrs.update({"spatial:transform": [a, b, x0, d, e, y0], "spatial:shape": [rows, cols],
-                     "spatial:bbox": [min(xs), min(ys), max(xs), max(ys)]})
+    ds.attrs = grid_attrs(ds.attrs, clipped)
     if "spatial_ref" in ds.coords and "GeoTransform" in ds["spatial_ref"].attrs:
-        ds["spatial_ref"].attrs["GeoTransform"] = " ".join(str(v) for v in (x0, a, b, y0, d, e))
+        ds["spatial_ref"].attrs["GeoTransform"] = " ".join(map(str, clipped.transform))
     return ds
 
 

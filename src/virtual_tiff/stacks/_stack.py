@@ -167,8 +167,9 @@ def _union_coords(template: xr.Dataset, union: Grid) -> dict[Hashable, xr.Variab
     return coords
 
 
-def _union_attrs(attrs: Mapping[str, Any], union: Grid) -> dict[str, Any]:
-    """The GeoZarr ``spatial:`` attributes of the union grid (the rest as the first file's)."""
+def grid_attrs(attrs: Mapping[str, Any], union: Grid) -> dict[str, Any]:
+    """``attrs`` with the GeoZarr ``spatial:`` attributes of ``union`` (a stack's union grid, a
+    clipped cube's extent); the rest as they were."""
     out = dict(attrs)
     if union.transform is None or "spatial:transform" not in out:
         return out
@@ -213,7 +214,7 @@ def stack_images(
     coords = _union_coords(template, placement.grid)
     if labels is not None:
         coords[concat_dim] = xr.Variable(concat_dim, np.asarray(labels))
-    ds = xr.Dataset(variables, coords=coords, attrs=_union_attrs(template.attrs, placement.grid))
+    ds = xr.Dataset(variables, coords=coords, attrs=grid_attrs(template.attrs, placement.grid))
     ds.attrs.update(sources_attribute(image.info for image in images))
     return ds.rename({k: v for k, v in (names or {}).items() if k in ds.variables})
 
@@ -260,7 +261,8 @@ def _check_one_grid(images: Sequence[VirtualImage]) -> None:
                            for name, indices in zip(names, by_family.values(), strict=True))
         raise MixedGridsError(f"the files are on {len(names)} grids ({detail}): no one array holds them "
                               "without resampling; open_virtual_mftree keeps each grid in its own group")
-    grids = [image_grid(image.template) for image in images]
+    by_template = {id(image.template): image_grid(image.template) for image in images}  # one per build
+    grids = [by_template[id(image.template)] for image in images]
     placement = place(grids)
     if any(any(offset) for offset in placement.offsets) or any(g.shape != placement.grid.shape for g in grids):
         first = images[0].template
