@@ -1,4 +1,5 @@
-"""``import virtual_tiff`` makes our pipeline zarr's default only while zarr's own default is in effect."""
+"""Loading our read side (any store, parser or opener) makes our pipeline zarr's default, only while
+zarr's own default is in effect."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import zarr
 from virtual_tiff.read import PIPELINE
 from virtual_tiff.read._config import zarr_default_pipeline
 
-PROBE = "import virtual_tiff, zarr; print(zarr.config.get('codec_pipeline.path'))"
+PROBE = "from virtual_tiff import VirtualTIFF; import zarr; print(zarr.config.get('codec_pipeline.path'))"
 
 
 def pipeline_after_import(**env: str) -> str:
@@ -26,7 +27,7 @@ def test_zarrs_default_is_read_from_zarr_not_assumed():
     assert zarr_default_pipeline() == zarr.config.defaults[0]["codec_pipeline"]["path"]
 
 
-def test_the_import_makes_ours_the_default():
+def test_loading_the_parser_makes_ours_the_default():
     assert pipeline_after_import() == PIPELINE
 
 

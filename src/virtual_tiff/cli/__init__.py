@@ -7,11 +7,11 @@ Errors print one line naming the file, IFD and tag and exit with status 2;
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 
 from virtual_tiff import errors
-from virtual_tiff.cli import build, check, demo, info, preview
 
 #: What to do about each kind of refusal, printed after the one-line error.
 HINTS: dict[type[Exception], str] = {
@@ -42,14 +42,14 @@ def parser() -> argparse.ArgumentParser:
     commands = main.add_subparsers(dest="command", required=True)
 
     commands.add_parser("demo", help="build and read a virtual store of the embedded sample COG").set_defaults(
-        run=demo.run
+        run="demo"
     )
 
     p = commands.add_parser("info", help="what is inside a TIFF, from its header alone")
     p.add_argument("url", help="local path or s3:// url")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     _storage_options(p)
-    p.set_defaults(run=info.run)
+    p.set_defaults(run="info")
 
     p = commands.add_parser("build", help="write a virtual dataset of one or many TIFFs")
     p.add_argument("inputs", nargs="*", help="urls, paths, globs, or @file listing them")
@@ -70,19 +70,19 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-failed", action="store_true", help="leave out files that fail, and list them")
     p.add_argument("--quiet", action="store_true", help="no progress line")
     _storage_options(p)
-    p.set_defaults(run=build.run)
+    p.set_defaults(run="build")
 
     p = commands.add_parser("preview", help="render a PNG quick look from the coarsest suitable overview")
     p.add_argument("url")
     p.add_argument("--out", required=True, help="PNG file to write")
     p.add_argument("--size", type=int, default=512, help="minimum longer side in pixels (default: 512)")
     _storage_options(p)
-    p.set_defaults(run=preview.run)
+    p.set_defaults(run="preview")
 
     p = commands.add_parser("check", help="verify a published store's sources against their recorded ETags")
     p.add_argument("store", help="Icechunk repository folder, or kerchunk JSON / Parquet")
     _storage_options(p)
-    p.set_defaults(run=check.run)
+    p.set_defaults(run="check")
     return main
 
 
@@ -95,14 +95,20 @@ def _quiet_icechunk() -> None:
     icechunk.set_logs_filter("error")
 
 
+def _command(args: argparse.Namespace) -> int:
+    """Run the chosen command, loading only its module: ``--help`` and errors in the arguments
+    cost no import of xarray, zarr or VirtualiZarr."""
+    return importlib.import_module(f"virtual_tiff.cli.{args.run}").run(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command in ("build", "check"):
         _quiet_icechunk()
     if args.debug:
-        return args.run(args)
+        return _command(args)
     try:
-        return args.run(args)
+        return _command(args)
     except KeyboardInterrupt:
         print("virtual-tiff: interrupted", file=sys.stderr)
         return 130

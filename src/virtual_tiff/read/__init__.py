@@ -4,7 +4,8 @@
 ``_store`` (:class:`TIFFManifestStore`, VirtualiZarr's ManifestStore reading through it) and
 ``_decode`` (a chunk's codec chain decoded within what the header declares) -> ``pipeline`` (the
 zarr codec pipeline that hands a store a whole selection; it depends only on the
-:class:`PlannedReads` shape, not on the store) -> ``_config`` (zarr settings).
+:class:`PlannedReads` shape, not on the store) -> ``_config`` (zarr settings). Importing this
+package makes our pipeline zarr's default.
 """
 
 from virtual_tiff.read._config import fast_read_config, use_by_default
@@ -40,3 +41,7 @@ __all__ = [
     "plan_ranges",
     "use_by_default",
 ]
+
+# Every store, parser and opener loads this package first: our pipeline becomes zarr's default
+# before any of our arrays is opened (see _config for when a user's choice is kept instead).
+use_by_default()
