@@ -522,9 +522,8 @@ def _warm_imports(tool: str) -> None:
         import dask.array  # noqa: F401
         import rioxarray  # noqa: F401
         import virtualizarr  # noqa: F401
-        import zarr.registry
-
         import xarray.backends.zarr  # noqa: F401 - xr.open_zarr's backend (vt-cube opens the cube with it)
+        import zarr.registry
 
         import virtual_tiff.stacks._stac  # noqa: F401
 

@@ -12,7 +12,7 @@ no file's chunk manifests, only what files share.
 
 from __future__ import annotations
 
-import dataclasses
+import copy
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -64,7 +64,16 @@ def _own_metadata(build: Build, tiff: TIFFFile, index: int) -> dict[str, ArrayV3
     attrs = {k: v for k, v in shared.attributes.items() if k not in METADATA_KEYS} | fresh
     if attrs == dict(shared.attributes):
         return dict(build.per_file)
-    return {**build.per_file, name: dataclasses.replace(shared, attributes=attrs)}
+    return {**build.per_file, name: _with_attributes(shared, attrs)}
+
+
+def _with_attributes(metadata: ArrayV3Metadata, attributes: dict[str, Any]) -> ArrayV3Metadata:
+    """``metadata`` with other attributes, stamped on a copy without re-running its validation:
+    the shape, dtype and codecs it checked are the shared build's, unchanged, and re-checking them
+    for every scene of a stack was most of what a cached file cost beyond its manifests."""
+    stamped = copy.copy(metadata)
+    object.__setattr__(stamped, "attributes", attributes)
+    return stamped
 
 
 def _manifest(ifd: IFD, size: int) -> ChunkManifest:

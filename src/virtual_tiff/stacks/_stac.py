@@ -43,7 +43,7 @@ from virtual_tiff.stacks._batches import (
     read_images,
 )
 from virtual_tiff.stacks._grids import group_names
-from virtual_tiff.stacks._stack import image_grid, record_failures, stack_images
+from virtual_tiff.stacks._stack import image_grids, record_failures, stack_images
 from virtual_tiff.stacks._trees import single_grid, tree_of
 
 Duplicates = Literal["keep", "first", "last", "raise"]
@@ -167,9 +167,10 @@ def drop_duplicates(rows: list[list[tuple[Asset, VirtualImage]]], policy: Duplic
     if policy not in ("first", "last", "raise"):
         raise ValueError(f"duplicates must be 'keep', 'first', 'last' or 'raise', got {policy!r}")
     chosen: dict[tuple, int] = {}
-    for k, row in enumerate(rows):
-        asset, image = row[0]
-        key = (asset.time, image_grid(image.template))
+    grids = image_grids([row[0][1] for row in rows])
+    for k, (row, grid) in enumerate(zip(rows, grids, strict=True)):
+        asset = row[0][0]
+        key = (asset.time, grid)
         if key in chosen and policy == "raise":
             raise VirtualTIFFError(
                 f"STAC items {rows[chosen[key]][0][0].item!r} and {asset.item!r} share datetime {asset.time} "
@@ -244,11 +245,10 @@ def _groups(rows: list[list[tuple[Asset, VirtualImage]]], concat_dim: str) -> di
     """Per grid family, the variables on it, each stacked over the items whose asset is on it."""
     cells: dict[tuple, dict[str, list[tuple[Asset, VirtualImage]]]] = {}
     representative = {}
-    for row in rows:
-        for asset, image in row:
-            grid = image_grid(image.template)
-            cells.setdefault(grid.family, {}).setdefault(asset.variable, []).append((asset, image))
-            representative.setdefault(grid.family, grid)
+    pairs = [pair for row in rows for pair in row]
+    for (asset, image), grid in zip(pairs, image_grids([image for _, image in pairs]), strict=True):
+        cells.setdefault(grid.family, {}).setdefault(asset.variable, []).append((asset, image))
+        representative.setdefault(grid.family, grid)
     names = group_names([representative[f] for f in cells])
     return {name: _merge(variables, concat_dim, name) for name, variables in zip(names, cells.values(), strict=True)}
 

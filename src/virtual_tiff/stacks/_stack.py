@@ -59,6 +59,15 @@ def image_grid(template: Template) -> Grid:
     return grid_from_attrs(ds[SPATIAL_REF].attrs, tuple(shape))  # type: ignore[arg-type]
 
 
+def image_grids(images: Sequence[VirtualImage]) -> list[Grid]:
+    """Each image's grid, worked out once per template: the files of one build share it."""
+    by_template: dict[int, Grid] = {}
+    for image in images:
+        if id(image.template) not in by_template:
+            by_template[id(image.template)] = image_grid(image.template)
+    return [by_template[id(image.template)] for image in images]
+
+
 def _essentials(array: ManifestArray) -> tuple:
     """What must agree between files for their chunks to share one array (shape aside)."""
     m = array.metadata
@@ -202,8 +211,7 @@ def stack_images(
     if labels is not None and len(labels) != len(images):
         raise ValueError(f"{len(labels)} labels for {len(images)} images")
     _check_compatible(images)
-    grids = {id(i.template): image_grid(i.template) for i in images}
-    placement = place([grids[id(i.template)] for i in images])
+    placement = place(image_grids(images))
     template = images[0].template.dataset
     if concat_dim in template.dims:
         raise ValueError(f"concat_dim {concat_dim!r} is already a dimension of the files")
@@ -243,10 +251,9 @@ def record_failures(attrs: dict[str, Any], failures: Mapping[str, VirtualTIFFErr
 
 def families(images: Sequence[VirtualImage]) -> dict[tuple, list[int]]:
     """Indices of the images of each grid family, in order of first appearance."""
-    grids = {id(i.template): image_grid(i.template) for i in images}
     out: dict[tuple, list[int]] = {}
-    for k, image in enumerate(images):
-        out.setdefault(grids[id(image.template)].family, []).append(k)
+    for k, grid in enumerate(image_grids(images)):
+        out.setdefault(grid.family, []).append(k)
     return out
 
 
@@ -261,8 +268,7 @@ def _check_one_grid(images: Sequence[VirtualImage]) -> None:
                            for name, indices in zip(names, by_family.values(), strict=True))
         raise MixedGridsError(f"the files are on {len(names)} grids ({detail}): no one array holds them "
                               "without resampling; open_virtual_mftree keeps each grid in its own group")
-    by_template = {id(image.template): image_grid(image.template) for image in images}  # one per build
-    grids = [by_template[id(image.template)] for image in images]
+    grids = image_grids(images)
     placement = place(grids)
     if any(any(offset) for offset in placement.offsets) or any(g.shape != placement.grid.shape for g in grids):
         first = images[0].template
