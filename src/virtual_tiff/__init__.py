@@ -32,7 +32,7 @@ from virtual_tiff.errors import (
 
 if TYPE_CHECKING:
     from virtual_tiff.parser import VirtualTIFF
-    from virtual_tiff.read import CoalesceOptions, TIFFManifestStore, fast_read_config, use_by_default
+    from virtual_tiff.read import CoalesceOptions, TIFFManifestStore, fast_read_config
     from virtual_tiff.stacks import (
         ReadOptions,
         load_stac,
