@@ -28,6 +28,9 @@ STRIPED_WINDOW = (2048, 1024, 512, 1024)
 ALIGNED = (512, 1024, 512, 512)        # exactly one 512x512 tile
 POINT = (1000, 1000, 1, 1)             # one pixel: a time series
 UNALIGNED = (300, 700, 512, 512)       # straddles 2x2 tiles
+WHOLE = (0, 0, COG_SIZE, COG_SIZE)
+OVERVIEW = 1                           # the first overview: 1024² at 20 m, 4 tiles of 512² per COG
+OVERVIEW_SIZE = COG_SIZE >> OVERVIEW
 
 os.environ.update({
     "AWS_S3_ENDPOINT": HOSTPORT, "AWS_HTTPS": "NO", "AWS_VIRTUAL_HOSTING": "FALSE",
@@ -39,6 +42,19 @@ os.environ.update({
 
 def checksum(a) -> int:
     return int(np.asarray(a, dtype=np.uint64).sum())
+
+
+def mean_checksum(mean) -> int:
+    """A time mean's checksum, in thousands: tools' float accumulations differ in the last bits."""
+    return int(round(float(np.asarray(mean, dtype=np.float64).sum()) / 1e3))
+
+
+def reset_counters() -> None:
+    """Zero the server's counters as the clock starts: they then count what the clock times (not
+    the publishing of a cube a published-path case reads afterwards)."""
+    import urllib.request
+
+    urllib.request.urlopen(urllib.request.Request(f"{ENDPOINT}/_counters/reset", method="POST"), timeout=10).close()
 
 
 def s3_store():
@@ -83,6 +99,18 @@ def rio_header(key: str):
 def rio_stack(window):
     with ThreadPoolExecutor(16) as pool:  # GDAL is synchronous: threads are its concurrency
         return list(pool.map(lambda k: rio_read(k, window), stack_keys()))
+
+
+def rio_overview_mean():
+    """Each COG read at the first overview's size (GDAL answers from that overview), then the time mean."""
+    import rasterio
+
+    def one(key):
+        with rasterio.open(f"/vsis3/{BUCKET}/{key}") as src:
+            return src.read(1, out_shape=(OVERVIEW_SIZE, OVERVIEW_SIZE))
+
+    with ThreadPoolExecutor(16) as pool:
+        return np.stack(list(pool.map(one, stack_keys()))).mean(axis=0)
 
 
 # ------------------------------------------------------------------ tifffile over an obstore file-like
@@ -174,6 +202,16 @@ async def ag_stack(store, window):
     return await asyncio.gather(*(ag_read(store, k, window) for k in stack_keys()))
 
 
+async def ag_overview_mean(store):
+    from async_geotiff import GeoTIFF
+
+    async def one(key):
+        g = await GeoTIFF.open(key, store=store)
+        return np.asarray((await g.overviews[OVERVIEW - 1].read()).data).squeeze()
+
+    return np.stack(await asyncio.gather(*(one(k) for k in stack_keys()))).mean(axis=0)
+
+
 # ------------------------------------------------------------------ virtual-tiff
 
 
@@ -191,6 +229,8 @@ VT_TOOLS = {
     "vt-dask": (True, "virtual_tiff.read.pipeline.TIFFCodecPipeline"),
     "vt-dask-auto": (True, "virtual_tiff.read.pipeline.TIFFCodecPipeline"),
     "vt-cube": (True, "virtual_tiff.read.pipeline.TIFFCodecPipeline"),
+    "vt-icechunk": (True, "virtual_tiff.read.pipeline.TIFFCodecPipeline"),
+    "vt-icechunk-64": (True, "virtual_tiff.read.pipeline.TIFFCodecPipeline"),
 }
 
 
@@ -252,6 +292,60 @@ def vt_cube(store, window):
     return cube["0"][:, r : r + h, c : c + w].values
 
 
+def vt_cube_overview_mean(store):
+    """``resolution=`` picks the first overview of every file; the time mean reads all of it at once."""
+    from virtual_tiff import open_mfdataset
+
+    cube = open_mfdataset(stack_urls(), registry(store), combine="nested", concat_dim="time",
+                          resolution=10.0 * (1 << OVERVIEW))
+    return cube["0"].mean("time").values
+
+
+PUBLISHED = DATA / "published"  # run.py removes it before each latency: the container's endpoint changes
+
+
+def _icechunk_reader_parts():
+    import icechunk
+
+    from virtual_tiff import icechunk_config
+
+    prefix = f"s3://{BUCKET}/stack/"
+    container = icechunk.s3_store(region="us-east-1", endpoint_url=ENDPOINT, allow_http=True, s3_compatible=True,
+                                  force_path_style=True)
+    credentials = icechunk.containers_credentials(
+        {prefix: icechunk.s3_static_credentials(access_key_id="bench", secret_access_key="bench")})
+    return icechunk.local_filesystem_storage(str(PUBLISHED)), icechunk_config({prefix: container}), credentials
+
+
+def published_store():
+    """The 64-COG multiscale cube published to a local Icechunk repository (once, before the clock),
+    opened as a reader who has only the repository and the credentials (the config is persisted)."""
+    import icechunk
+
+    from virtual_tiff import open_virtual_multiscale, to_icechunk
+
+    storage, config, credentials = _icechunk_reader_parts()
+    if not PUBLISHED.exists():
+        tree = open_virtual_multiscale(stack_urls(), registry(s3_store()), concat_dim="time")
+        repo = icechunk.Repository.create(storage, config=config, authorize_virtual_chunk_access=credentials)
+        session = repo.writable_session("main")
+        to_icechunk(tree, session.store)
+        session.commit("benchmark cube")
+    return icechunk.Repository.open(storage, authorize_virtual_chunk_access=credentials).readonly_session("main").store
+
+
+def vt_icechunk(store, window=None):
+    """A read from the published cube: no header request, the chunks straight from the COGs."""
+    import xarray as xr
+
+    if window is None:  # the time mean at the first overview
+        level = xr.open_zarr(store, group=str(OVERVIEW), zarr_format=3, consolidated=False, chunks=None)
+        return level["data"].mean("time").values
+    r, c, h, w = window
+    cube = xr.open_zarr(store, group="0", zarr_format=3, consolidated=False, chunks=None)
+    return cube["data"][:, r : r + h, c : c + w].values
+
+
 def vt_stack(store, coalesced: bool, window):
     from zarr.core.sync import sync
 
@@ -277,28 +371,32 @@ def stac_bounds(window):
     return left, bottom, right, top
 
 
-def stackstac_stack(window):
+def stackstac_stack(window, resolution=10.0):
     import dask
     import stackstac
 
     items = stac_items()
     for it in items:  # GDAL reads s3:// hrefs as /vsis3/
         it.assets["data"].href = it.assets["data"].href.replace("s3://", "/vsis3/")
-    da = stackstac.stack(items, assets=["data"], epsg=32633, resolution=10.0, bounds=stac_bounds(window),
+    da = stackstac.stack(items, assets=["data"], epsg=32633, resolution=resolution, bounds=stac_bounds(window),
                          dtype=np.dtype("uint16"), fill_value=np.uint16(0), rescale=False, chunksize=512, snap_bounds=False)
     with dask.config.set(scheduler="threads", num_workers=16):
+        if resolution != 10.0:
+            return da.mean("time").compute().values
         return da.compute().values
 
 
-def odc_stack(window):
+def odc_stack(window, resolution=10.0):
     import dask
     import odc.stac
 
     items = stac_items()
     left, bottom, right, top = stac_bounds(window)
-    ds = odc.stac.load(items, bands=["data"], crs="EPSG:32633", resolution=10.0, x=(left, right),
+    ds = odc.stac.load(items, bands=["data"], crs="EPSG:32633", resolution=resolution, x=(left, right),
                        y=(bottom, top), chunks={}, groupby="id")
     with dask.config.set(scheduler="threads", num_workers=16):
+        if resolution != 10.0:
+            return ds["data"].mean("time").compute().values
         return ds["data"].compute().values
 
 
@@ -424,6 +522,12 @@ def run(case: str, tool: str):
         coalesced, pipeline = VT_TOOLS[tool]
         zarr.config.set({"codec_pipeline.path": pipeline})
     store = s3_store() if tool in ("tifffile", "async-geotiff", "vt-all-ifds", *VT_TOOLS) else None
+    if tool.startswith("vt-icechunk"):
+        store = published_store()
+        if tool == "vt-icechunk-64":  # zarr reads 10 chunks at a time by default; a reader may raise it
+            zarr.config.set({"async.concurrency": 64})
+    if case != "decode":  # decode reads local files, with no server
+        reset_counters()
     t0 = time.perf_counter()
     if case == "header":
         key = "big.tif"
@@ -471,6 +575,8 @@ def run(case: str, tool: str):
             out = sync(ag_stack(store, window))
         elif tool == "vt-cube":
             out = vt_cube(store, window)
+        elif tool.startswith("vt-icechunk"):
+            out = vt_icechunk(store, window)
         elif tool in VT_TOOLS:
             out = vt_stack(store, coalesced, window)
         elif tool == "stackstac":
@@ -480,6 +586,24 @@ def run(case: str, tool: str):
         else:
             raise KeyError(tool)
         return time.perf_counter() - t0, checksum(np.stack([np.asarray(o).squeeze() for o in out]))
+    if case == "cube-mean-overview":
+        if tool == "rasterio":
+            out = rio_overview_mean()
+        elif tool == "async-geotiff":
+            from zarr.core.sync import sync
+
+            out = sync(ag_overview_mean(store))
+        elif tool == "vt-cube":
+            out = vt_cube_overview_mean(store)
+        elif tool.startswith("vt-icechunk"):
+            out = vt_icechunk(store)
+        elif tool == "stackstac":
+            out = stackstac_stack(WHOLE, resolution=10.0 * (1 << OVERVIEW))
+        elif tool == "odc-stac":
+            out = odc_stack(WHOLE, resolution=10.0 * (1 << OVERVIEW))
+        else:
+            raise KeyError(tool)
+        return time.perf_counter() - t0, mean_checksum(out)
     if case == "build-stack":
         out = build_stack(tool)
         return time.perf_counter() - t0, int(out)
@@ -516,7 +640,7 @@ def _warm_imports(tool: str) -> None:
         import distributed  # noqa: F401
     if tool == "stackstac":
         import stackstac  # noqa: F401
-    if tool in ("vt-mfdataset", "vt-stac", "vt-cube", "virtualizarr", "rioxarray", "stackstac"):
+    if tool in ("vt-mfdataset", "vt-stac", "vt-cube", "vt-icechunk", "vt-icechunk-64", "virtualizarr", "rioxarray", "stackstac"):
         # What a session that built a stack before has loaded: xarray imports dask on its first
         # Variable when dask is installed, zarr loads its codec entry points on first use.
         import dask.array  # noqa: F401

@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -23,7 +24,8 @@ from benchmarks import data
 from benchmarks.server import S3Server
 
 HERE = Path(__file__).parent
-PEERS = ["rasterio", "tifffile", "async-geotiff", "stackstac", "odc-stac", "rioxarray", "virtualizarr", "imagecodecs"]
+PEERS = ["rasterio", "tifffile", "async-geotiff", "stackstac", "odc-stac", "lazycogs", "rioxarray", "virtualizarr",
+         "imagecodecs"]
 CASES: dict[str, tuple[str, list[str]]] = {
     "header": ("header of the 16384² tiled GTiff (overviews appended)",
                ["rasterio", "tifffile", "async-geotiff", "vt", "vt-all-ifds"]),
@@ -34,13 +36,17 @@ CASES: dict[str, tuple[str, list[str]]] = {
                        ["rasterio", "tifffile", "async-geotiff", "vt-plain", "vt-batched", "vt", "vt-dask",
                         "vt-dask-auto"]),
     "stack-aligned": ("512² tile-aligned window from each of 64 COGs (build + read)",
-                      ["rasterio", "tifffile", "async-geotiff", "stackstac", "odc-stac", "vt-plain", "vt",
-                       "vt-cube"]),
+                      ["rasterio", "tifffile", "async-geotiff", "stackstac", "odc-stac", "lazycogs", "vt-plain", "vt",
+                       "vt-cube", "vt-icechunk", "vt-icechunk-64"]),
     "stack-unaligned": ("unaligned 512² window (2x2 tiles) from each of 64 COGs (build + read)",
-                        ["rasterio", "tifffile", "async-geotiff", "stackstac", "odc-stac", "vt-plain", "vt",
-                         "vt-cube"]),
+                        ["rasterio", "tifffile", "async-geotiff", "stackstac", "odc-stac", "lazycogs", "vt-plain",
+                         "vt", "vt-cube", "vt-icechunk", "vt-icechunk-64"]),
     "stack-point": ("one pixel's time series over 64 COGs (build + read)",
-                    ["rasterio", "async-geotiff", "stackstac", "odc-stac", "vt", "vt-cube"]),
+                    ["rasterio", "async-geotiff", "stackstac", "odc-stac", "lazycogs", "vt", "vt-cube",
+                     "vt-icechunk", "vt-icechunk-64"]),
+    "cube-mean-overview": ("time mean of the whole 64-COG cube at the first overview (1024², 20 m; build + read)",
+                           ["rasterio", "async-geotiff", "stackstac", "odc-stac", "lazycogs", "vt-cube",
+                            "vt-icechunk", "vt-icechunk-64"]),
     "build-stack": ("build a lazy 64-COG time stack, no pixels read (issue 6)",
                     ["vt-mfdataset", "vt-stac", "virtualizarr", "rioxarray", "stackstac"]),
     "decode": ("decode one local 2048² Deflate+predictor-2 COG (no network; median of 15 warm reads)",
@@ -61,13 +67,41 @@ TARGETS = [
 DECODE_TARGET = 0.014
 
 
+#: lazycogs' own environment (it needs pandas 3; the project's lock has stackstac 0.5.1 and pandas 2).
+#: rustac's DuckDB loads its extensions from the network, which the benchmark machines do not reach:
+#: rustac 0.9.17 embeds DuckDB 1.5.5, whose spatial, icu and parquet extensions PyPI serves.
+LAZYCOGS_VENV = HERE / ".lazycogs-venv"
+LAZYCOGS_REQUIREMENTS = ["lazycogs==0.7.0", "rustac[arrow]==0.9.17", "duckdb-extension-spatial==1.5.5",
+                         "duckdb-extension-icu==1.5.5", "duckdb-extension-parquet==1.5.5"]
+
+
+def lazycogs_python() -> Path:
+    """The interpreter of lazycogs' environment, made with uv on first use (needs PyPI once)."""
+    python = LAZYCOGS_VENV / "bin" / "python"
+    if not python.exists():
+        found = os.environ.get("UV") or shutil.which("uv")  # ``uv run`` names itself in UV
+        if found is None:
+            raise RuntimeError("lazycogs' environment is made with uv: run the benchmarks with `python3 -m uv run`")
+        uv = [found]
+        subprocess.run([*uv, "venv", "-q", "-p", sys.executable, str(LAZYCOGS_VENV)], check=True, timeout=300)
+        subprocess.run([*uv, "pip", "install", "-q", "--python", str(python), *LAZYCOGS_REQUIREMENTS], check=True,
+                       timeout=900)
+    return python
+
+
+def command(case: str, tool: str) -> list[str]:
+    if tool == "lazycogs":
+        return [str(lazycogs_python()), "-m", "benchmarks.lazycogs_case", case]
+    return [sys.executable, "-m", "benchmarks.cases", case, tool]
+
+
 def run_one(case: str, tool: str, server: S3Server | None) -> dict:
     env = dict(os.environ, BENCH_ENDPOINT=server.endpoint if server else "http://127.0.0.1:9")
     if server:
         server.counters.reset()
     try:
-        proc = subprocess.run([sys.executable, "-m", "benchmarks.cases", case, tool], cwd=HERE.parent, env=env,
-                              capture_output=True, text=True, timeout=TIMEOUT)
+        proc = subprocess.run(command(case, tool), cwd=HERE.parent, env=env, capture_output=True, text=True,
+                              timeout=TIMEOUT)
     except subprocess.TimeoutExpired:
         return {"error": f"timeout after {TIMEOUT} s"}
     if proc.returncode != 0:
@@ -164,6 +198,8 @@ def main(argv: list[str] | None = None) -> None:
     cases = [c for c in CASES if args.only is None or c in args.only]
     for lat in args.latency:
         with S3Server(data.DATA, bucket="bench", latency=lat) as server:
+            # The published cube names this server's endpoint in its container: publish it again.
+            shutil.rmtree(data.DATA / "published", ignore_errors=True)
             for case in cases:
                 if case == "decode" and lat != args.latency[0]:
                     continue

@@ -94,6 +94,16 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
+    def do_POST(self) -> None:  # noqa: N802
+        """``POST /_counters/reset``: a case starts its clock, so the counters cover only what it times
+        (not, say, the publishing of a cube it then reads). Not counted, no latency."""
+        if urlsplit(self.path).path != "/_counters/reset":
+            return self._error(404, "NoSuchKey")
+        self.server.counters.reset()
+        self.send_response(204)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
     def do_HEAD(self) -> None:  # noqa: N802
         self._enter()
         try:

@@ -58,6 +58,10 @@ class UnsupportedTIFFError(VirtualTIFFError):
     """A valid TIFF feature that no Zarr codec chain can decode honestly."""
 
 
+class MissingIFDError(VirtualTIFFError):
+    """The IFD asked for (``ifd=k``, or an overview level of a stack) is not in the file."""
+
+
 class GridAlignmentError(VirtualTIFFError):
     """Files of one grid cannot be placed in one array without rewriting chunks."""
 

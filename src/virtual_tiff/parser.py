@@ -11,7 +11,7 @@ from virtualizarr.manifests import ManifestGroup, ManifestStore
 from zarr.core.sync import sync
 
 from virtual_tiff.build import BuildCache, flat, nested
-from virtual_tiff.errors import VirtualTIFFError
+from virtual_tiff.errors import MissingIFDError
 from virtual_tiff.io import ObjectReader
 from virtual_tiff.read import TIFFManifestStore
 from virtual_tiff.tiff import (
@@ -81,7 +81,7 @@ class VirtualTIFF:
 
         tiff = await read_tiff(reader, stop=walk_until_mask_of(k), choose=choose, limits=self.limits)
         if len(tiff.ifds) <= k:
-            raise VirtualTIFFError(f"ifd={k} requested but the file has {len(tiff.ifds)} IFDs", url=url)
+            raise MissingIFDError(f"ifd={k} requested but the file has {len(tiff.ifds)} IFDs", url=url)
         return tiff
 
     def group(self, tiff: TIFFFile) -> ManifestGroup:

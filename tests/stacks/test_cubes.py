@@ -192,3 +192,33 @@ def test_a_stack_of_pixel_interleaved_multi_band_cogs(tmp_path, registry):
     cube = open_mfdataset([file_url(p) for p in paths], registry, combine="nested", concat_dim="time")
     assert cube["0"].dims == ("time", "band", "y", "x") and list(cube["band"].values) == [1, 2, 3]
     np.testing.assert_array_equal(cube["0"].values, np.stack([read_rasterio(p) for p in paths]))
+
+
+def test_each_scenes_own_metadata_rides_along_time(tmp_path, registry):
+    """Scenes differ in their GDAL metadata (acquisition dates, processing baselines): the stacked
+    variable keeps what all agree on, and each differing item is a coordinate along time with
+    every file's own value, not the first file's value claimed for all."""
+    paths = scenes(tmp_path, n=4)
+    cube = open_mfdataset([file_url(p) for p in paths], registry, combine="nested", concat_dim="time")
+    assert list(cube["ACQUISITION_DATE"].values) == [f"2024-03-{k + 1:02d}" for k in range(4)]
+    assert list(cube["PROCESSING_BASELINE"].values) == [f"05.{k:02d}" for k in range(4)]
+    assert "ACQUISITION_DATE" not in str(cube["0"].attrs)
+    np.testing.assert_array_equal(cube["0"].values, np.stack([read_rasterio(p) for p in paths]))
+
+
+@pytest.mark.parametrize("change", ["scale", "offset"])
+def test_scenes_scaled_differently_are_refused_by_name(tmp_path, registry, change):
+    """One array has one scale_factor/add_offset: a file scaled otherwise would read wrong values."""
+    import rasterio
+
+    paths = scenes(tmp_path, n=3)
+    for k, path in enumerate(paths):
+        with rasterio.open(path, "r+") as dst:
+            dst.scales = (0.0002 if change == "scale" and k == 2 else 0.0001,)
+            dst.offsets = (-0.1 if change == "offset" and k == 2 else 0.0,)
+    urls = [file_url(p) for p in paths]
+    with pytest.raises(VirtualTIFFError, match="scaled two ways") as info:
+        open_mfdataset(urls, registry, combine="nested", concat_dim="time")
+    assert paths[2].name in str(info.value)
+    cube = open_mfdataset(urls[:2], registry, combine="nested", concat_dim="time")
+    np.testing.assert_allclose(cube["0"].values, np.stack([read_rasterio(p) for p in paths[:2]]) * 0.0001)

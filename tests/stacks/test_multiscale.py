@@ -14,7 +14,7 @@ import pytest
 import rioxarray  # noqa: F401 - the .rio accessor
 
 from tests.helpers.virtual import file_url
-from virtual_tiff import VirtualTIFFError, open_mfdataset, open_multiscale
+from virtual_tiff import MissingIFDError, open_mfdataset, open_multiscale
 
 
 def write_cogs(folder, n=3, overviews=2):
@@ -70,8 +70,18 @@ def test_resolution_picks_the_coarsest_level_at_least_that_fine(tmp_path, regist
 
 def test_a_file_without_a_level_is_named(tmp_path, registry):
     paths = write_cogs(tmp_path, n=2) + write_cogs(tmp_path, n=1, overviews=1)
-    with pytest.raises(VirtualTIFFError) as info:
+    with pytest.raises(MissingIFDError) as info:
         open_multiscale([file_url(p) for p in paths], registry)
     assert paths[-1].name in str(info.value) and "has no level 2" in str(info.value) and "levels=" in str(info.value)
     tree = open_multiscale([file_url(p) for p in paths], registry, levels=[0, 1])  # the levels every file has
     assert list(tree.children) == ["0", "1"]
+
+
+def test_a_resolution_some_file_has_no_level_for_is_named(tmp_path, registry):
+    paths = write_cogs(tmp_path, n=2) + write_cogs(tmp_path, n=1, overviews=1)
+    urls = [file_url(p) for p in paths]
+    with pytest.raises(MissingIFDError) as info:
+        open_mfdataset(urls, registry, combine="nested", concat_dim="time", resolution=40)
+    assert paths[-1].name in str(info.value) and "has no level 2" in str(info.value)
+    assert "resolution=40" in str(info.value)
+    assert open_mfdataset(urls, registry, combine="nested", concat_dim="time", resolution=20).rio.resolution()[0] == 20

@@ -10,6 +10,7 @@ header signature) and ``_dataset`` (a build as the Dataset stacks combine).
 """
 
 from virtual_tiff.build._array import ifd_to_array, with_attrs, with_dims
+from virtual_tiff.build._band_attrs import METADATA_KEYS
 from virtual_tiff.build._cache import Build, BuildCache, own_manifests, signature
 from virtual_tiff.build._chains import ChunkEncoding, chunk_encoding, codec_chain, decoded_photometric
 from virtual_tiff.build._chunks import ChunkGrid, chunk_grid, image_size, manifest_of
@@ -23,6 +24,7 @@ __all__ = [
     "image_size",
     "inlined_array",
     "MASK_VARIABLE",
+    "METADATA_KEYS",
     "NESTED_VARIABLE",
     "SPATIAL_REF",
     "Build",

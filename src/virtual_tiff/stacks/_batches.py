@@ -19,16 +19,16 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from obspec_utils.registry import ObjectStoreRegistry
 from virtualizarr.manifests import ChunkManifest, ManifestArray
 from zarr.core.sync import sync
 
-from virtual_tiff.build import BuildCache, Template
+from virtual_tiff.build import METADATA_KEYS, BuildCache, Template
 from virtual_tiff.errors import VirtualTIFFError
 from virtual_tiff.io import ObjectInfo, gather_all
 from virtual_tiff.parser import VirtualTIFF
@@ -67,16 +67,26 @@ class ReadOptions:
 
 @dataclass(frozen=True, eq=False)
 class VirtualImage:
-    """One file of a stack: its source info, its shared template and its own chunk manifests."""
+    """One file of a stack: its source info, its shared template, its own chunk manifests and its
+    own metadata attributes (``attributes``: the arrays' attributes of this file, of which the
+    GDAL-metadata ones, :data:`~virtual_tiff.build.METADATA_KEYS`, are its own; files whose are
+    equal share one mapping)."""
 
     url: str
     info: ObjectInfo
     template: Template
     manifests: dict[str, ChunkManifest]
+    attributes: Mapping[str, Mapping[str, Any]]
 
     def array(self, name: str) -> ManifestArray:
         """The file's own virtual array ``name`` (template metadata, this file's chunks)."""
         return ManifestArray(metadata=self.template.dataset[name].data.metadata, chunkmanifest=self.manifests[name])
+
+    def attrs(self, name: str) -> dict[str, Any]:
+        """The file's own xarray attributes of ``name``: the template's, with this file's GDAL metadata."""
+        shared, own = self.template.dataset[name].attrs, self.attributes.get(name, {})
+        return {k: v for k, v in shared.items() if k not in METADATA_KEYS} | {
+            k: v for k, v in own.items() if k in METADATA_KEYS}
 
 
 @dataclass(frozen=True)
@@ -109,7 +119,8 @@ async def read_batch_async(
                 tiff = await parser.read_async(url, registry)
                 build, group = parser.cache.single(tiff, options.ifd)
                 manifests = {name: group.arrays[name].manifest for name in build.per_file}
-                return VirtualImage(url, tiff.reader.info, build.template(group), manifests)
+                attributes = {name: group.arrays[name].metadata.attributes for name in build.per_file}
+                return VirtualImage(url, tiff.reader.info, build.template(group), manifests, attributes)
             except Exception as exc:
                 if options.on_error == "raise":
                     raise

@@ -20,7 +20,7 @@ from virtual_tiff.errors import VirtualTIFFError
 from virtual_tiff.io import registry_for
 from virtual_tiff.read import CoalesceOptions, TIFFManifestStore
 from virtual_tiff.stacks._grids import Grid
-from virtual_tiff.stacks._multiscale import level_for, open_virtual_multiscale, pyramid_of
+from virtual_tiff.stacks._multiscale import level_for, naming_missing_levels, open_virtual_multiscale, pyramid_of
 from virtual_tiff.stacks._stac import asset_table, item_dicts, open_stac, table_urls
 from virtual_tiff.stacks._stack import grid_attrs, open_virtual_mfdataset
 
@@ -103,8 +103,14 @@ def open_mfdataset(
             raise ValueError("give resolution= or ifd=, not both")
         if not resolution > 0:
             raise ValueError(f"resolution must be a positive number of the CRS's units, got {resolution!r}")
-        kwargs["ifd"] = level_for(pyramid_of(urls[0], registry), resolution).ifd
-    vds = open_virtual_mfdataset(urls, registry, **kwargs)
+        pyramid = pyramid_of(urls[0], registry)
+        level = level_for(pyramid, resolution)
+        kwargs["ifd"] = level.ifd
+        with naming_missing_levels(urls[0], pyramid.index(level), level,
+                                   f"resolution={resolution} picked it; pick one every file has"):
+            vds = open_virtual_mfdataset(urls, registry, **kwargs)
+    else:
+        vds = open_virtual_mfdataset(urls, registry, **kwargs)
     if resolution is not None:  # the image is "0" whatever level was picked: the same code at every resolution
         vds = vds.rename({str(kwargs["ifd"]): "0"})
     return open_virtual(vds, registry, chunks=chunks, options=options, bbox=bbox, bbox_crs=bbox_crs)

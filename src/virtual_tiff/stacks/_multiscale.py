@@ -9,7 +9,8 @@ level is on another grid, is named by the error of that level's stack.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +19,7 @@ from obspec_utils.registry import ObjectStoreRegistry
 from zarr.core.sync import sync
 
 from virtual_tiff.build import NESTED_VARIABLE, image_size
-from virtual_tiff.errors import VirtualTIFFError
+from virtual_tiff.errors import MissingIFDError, VirtualTIFFError
 from virtual_tiff.geo import Affine, Level, georeference, multiscales_attrs
 from virtual_tiff.io import ATTRIBUTE
 from virtual_tiff.parser import VirtualTIFF
@@ -90,16 +91,21 @@ def open_virtual_multiscale(
 def _level_stack(urls: Sequence[str], registry: ObjectStoreRegistry, n: int, level: PyramidLevel, concat_dim: str,
                  labels: Any, options: dict[str, Any]) -> xr.Dataset:
     """Level ``n`` (IFD ``level.ifd``) of every file, stacked; a file without it is named with the remedy."""
-    try:
+    with naming_missing_levels(urls[0], n, level, "pass levels=[...] that every file has"):
         ds = open_virtual_mfdataset(urls, registry, ifd=level.ifd, combine="nested", concat_dim=concat_dim,
                                     labels=labels, **options)
-    except VirtualTIFFError as exc:
-        if "requested but the file has" not in exc.reason:
-            raise
-        raise VirtualTIFFError(
-            f"has no level {n} (IFD {level.ifd}) of the first file's {urls[0]} pyramid: pass levels=[...] that "
-            "every file has", url=exc.url) from None
     return ds.rename({str(level.ifd): NESTED_VARIABLE})
+
+
+@contextmanager
+def naming_missing_levels(first_url: str, n: int, level: PyramidLevel, remedy: str) -> Iterator[None]:
+    """A file without level ``n`` of the first file's pyramid is named, with the level and ``remedy``:
+    the parser's own error speaks of IFDs, which a user of levels and resolutions never chose."""
+    try:
+        yield
+    except MissingIFDError as exc:
+        raise MissingIFDError(f"has no level {n} (IFD {level.ifd}) of the first file's {first_url} pyramid: "
+                              f"{remedy}", url=exc.url) from None
 
 
 def _level(name: str, ds: xr.Dataset) -> Level:

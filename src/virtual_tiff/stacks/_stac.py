@@ -258,8 +258,10 @@ def _merge(variables: Mapping[str, list[tuple[Asset, VirtualImage]]], concat_dim
     stacks = {}
     for variable, cells in variables.items():
         names = {"0": variable, MASK_VARIABLE: f"{variable}_mask"}
+        # The items' own properties are the coordinates along time; the assets' GDAL metadata
+        # items that differ stay out (each asset would name its own, and they would conflict).
         stacks[variable] = stack_images([image for _, image in cells], concat_dim=concat_dim,
-                                        labels=[a.time for a, _ in cells], names=names)
+                                        labels=[a.time for a, _ in cells], names=names, metadata_coords=False)
     first_name, first = next(iter(stacks.items()))
     items = [a.item for a, _ in variables[first_name]]
     for variable, ds in stacks.items():

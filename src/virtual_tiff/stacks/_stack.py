@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from concurrent.futures import Executor
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -118,10 +119,60 @@ def _stacked_manifest(
     return ChunkManifest.from_arrays(paths=paths, offsets=offsets, lengths=lengths, validate_paths=False)
 
 
+#: Attributes by which xarray turns stored values into physical ones (CF): one array has one of each.
+_SCALING_KEYS = ("scale_factor", "add_offset", "scales", "offsets")
+
+
+@dataclass(frozen=True)
+class StackedAttrs:
+    """A stacked variable's attributes: what every file agrees on; ``per_file``: the GDAL dataset
+    metadata items that differ between files (acquisition dates, processing baselines), one value
+    per file ("" where a file has none), for coordinates along the stacking axis."""
+
+    attrs: dict[str, Any]
+    per_file: dict[str, list[str]]
+
+
+def stacked_attrs(images: Sequence[VirtualImage], name: str) -> StackedAttrs:
+    """What the files' own attributes of ``name`` say together. A scale or offset that differs is
+    refused: one array read with one file's scale gives every other file's pixels wrong values."""
+    by_source: dict[tuple[int, int], dict[str, Any]] = {}  # files of one build with equal metadata share both
+    own = []
+    for image in images:
+        key = (id(image.template), id(image.attributes.get(name)))
+        if key not in by_source:
+            by_source[key] = image.attrs(name)
+        own.append(by_source[key])
+    distinct = list(by_source.values())
+    first = distinct[0]
+    if len(distinct) == 1:
+        return StackedAttrs(dict(first), {})
+    for key in _SCALING_KEYS:
+        values = [a.get(key) for a in own]
+        if any(v != values[0] for v in values):
+            k = next(i for i, v in enumerate(values) if v != values[0])
+            raise VirtualTIFFError(
+                f"has {key}={values[k]!r} where {images[0].url} has {values[0]!r}: one array cannot hold values "
+                "scaled two ways; stack such files separately (e.g. by processing baseline)", url=images[k].url)
+    attrs = {k: v for k, v in first.items() if k != "gdal_metadata" and all(a.get(k) == v for a in distinct)}
+    gdal = [a.get("gdal_metadata") or {} for a in own]
+    distinct_gdal = [a.get("gdal_metadata") or {} for a in distinct]
+    common: dict[str, dict[str, Any]] = {}
+    for domain, items in distinct_gdal[0].items():
+        agreed = {k: v for k, v in items.items() if all(g.get(domain, {}).get(k, None) == v for g in distinct_gdal)}
+        if agreed:
+            common[domain] = agreed
+    if common:
+        attrs["gdal_metadata"] = common
+    varying = sorted({k for g in distinct_gdal for k in g.get("dataset", {})} - set(common.get("dataset", {})))
+    return StackedAttrs(attrs, {k: [str(g.get("dataset", {}).get(k, "")) for g in gdal] for k in varying})
+
+
 def _stacked_variable(
-    images: Sequence[VirtualImage], name: str, concat_dim: str, union: Grid, pixel_offsets: Sequence[tuple[int, int]]
+    images: Sequence[VirtualImage], name: str, concat_dim: str, union: Grid, pixel_offsets: Sequence[tuple[int, int]],
+    attrs: dict[str, Any],
 ) -> xr.Variable:
-    """Variable ``name`` of every image stacked along ``concat_dim``, in the union extent."""
+    """Variable ``name`` of every image stacked along ``concat_dim``, in the union extent, with ``attrs``."""
     template = images[0].template.dataset[name]
     array: ManifestArray = template.data
     *_, th, tw = array.metadata.chunks
@@ -140,7 +191,7 @@ def _stacked_variable(
     )
     metadata = _with_leading_axis(array.metadata, [len(images), *shape], [1, *array.metadata.chunks],
                                   [concat_dim, *template.dims])
-    return xr.Variable((concat_dim, *template.dims), ManifestArray(metadata, manifest), template.attrs)
+    return xr.Variable((concat_dim, *template.dims), ManifestArray(metadata, manifest), attrs)
 
 
 def _with_leading_axis(metadata: ArrayV3Metadata, shape: list[int], chunks: list[int],
@@ -197,8 +248,14 @@ def stack_images(
     concat_dim: str = "time",
     labels: Sequence[Any] | None = None,
     names: Mapping[str, str] | None = None,
+    metadata_coords: bool = True,
 ) -> xr.Dataset:
     """Images of one grid family stacked along ``concat_dim``, padded to their union extent.
+
+    Each variable keeps the attributes every file agrees on; GDAL dataset metadata items that
+    differ between files (``ACQUISITION_DATE``, ``PROCESSING_BASELINE``) become coordinates along
+    ``concat_dim`` with ``metadata_coords`` (a name already taken is left out), and a scale or
+    offset that differs is refused (:func:`stacked_attrs`).
 
     ``labels`` become the ``concat_dim`` coordinate; ``names`` renames the
     variables (e.g. ``{"0": "red", "mask": "red_mask"}``). Raises
@@ -215,13 +272,18 @@ def stack_images(
     template = images[0].template.dataset
     if concat_dim in template.dims:
         raise ValueError(f"concat_dim {concat_dim!r} is already a dimension of the files")
+    together = {name: stacked_attrs(images, name) for name in images[0].template.variables}
     variables = {
-        name: _stacked_variable(images, name, concat_dim, placement.grid, placement.offsets)
+        name: _stacked_variable(images, name, concat_dim, placement.grid, placement.offsets, together[name].attrs)
         for name in images[0].template.variables
     }
     coords = _union_coords(template, placement.grid)
     if labels is not None:
         coords[concat_dim] = xr.Variable(concat_dim, np.asarray(labels))
+    if metadata_coords:
+        for key, values in (item for stacked in together.values() for item in stacked.per_file.items()):
+            if key not in coords and key not in variables and key != concat_dim:
+                coords[key] = xr.Variable(concat_dim, np.asarray(values))
     ds = xr.Dataset(variables, coords=coords, attrs=grid_attrs(template.attrs, placement.grid))
     ds.attrs.update(sources_attribute(image.info for image in images))
     return ds.rename({k: v for k, v in (names or {}).items() if k in ds.variables})
@@ -231,7 +293,7 @@ def _per_file_dataset(image: VirtualImage) -> xr.Dataset:
     """One file's virtual dataset, for xarray's own combine (the general, slower path)."""
     ds = image.template.dataset.copy()
     for name in image.template.variables:
-        ds[name] = xr.Variable(ds[name].dims, image.array(name), ds[name].attrs)
+        ds[name] = xr.Variable(ds[name].dims, image.array(name), image.attrs(name))
     ds.attrs.update(sources_attribute([image.info]))
     return ds
 
