@@ -31,6 +31,29 @@ def test_plan_gap_under_and_over_threshold():
     assert len(plan_ranges(ranges, max_gap=10)) == 3
 
 
+TILE = 300 * KiB
+
+
+@pytest.mark.parametrize(
+    ("wanted", "skipped", "requests"),
+    [
+        ((0, 1, 2, 3), (), 1),          # a whole tile row: contiguous
+        ((1, 2, 5, 6), (3, 4), 1),      # 2x2 tiles of a 4-wide COG: the 2 skipped tiles are read too
+        ((1, 5), (2, 3, 4), 2),         # 1 tile per row, 3 skipped: two requests
+        ((0, 1, 16, 17), tuple(range(2, 16)), 2),  # 2 of a 16-wide row: the rows stay apart
+    ],
+    ids=["row", "two-rows-of-a-cog", "column", "wide-image"],
+)
+def test_a_hole_no_larger_than_the_wanted_bytes_beside_it_is_read(wanted, skipped, requests):
+    """Tiles laid out row by row, ``TILE`` bytes each: which windows share one request."""
+    ranges = [(k * TILE, (k + 1) * TILE) for k in wanted]
+    groups = plan_ranges(ranges)
+    assert len(groups) == requests
+    fetched = sum(g.end - g.start for g in groups)
+    assert fetched <= 2 * len(wanted) * TILE  # never more than twice what is wanted
+    assert len(plan_ranges(ranges, max_gap_ratio=0)) == len(wanted) - len([k for k in wanted if k - 1 in wanted])
+
+
 def test_plan_overlapping_contained_and_duplicate_ranges():
     ranges = [(0, 100), (50, 80), (90, 150), (0, 100)]
     assert spans(plan_ranges(ranges, max_gap=0)) == [(0, 150, (0, 3, 1, 2))]

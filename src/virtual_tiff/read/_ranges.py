@@ -30,7 +30,9 @@ from virtual_tiff.read._plan import KiB, MiB, RangeGroup, plan_ranges
 class CoalesceOptions:
     """How :class:`RangeReader` batches and merges reads.
 
-    ``max_gap``: largest hole (bytes) read and thrown away to merge two ranges.
+    ``max_gap``: largest hole (bytes) read and thrown away to merge two ranges; and
+    ``max_gap_ratio``: larger holes are read too while a request spans at most ``1 + max_gap_ratio``
+    times the bytes wanted from it (see :mod:`virtual_tiff.read._plan`; ``0`` turns that off).
     ``max_request_bytes``: a merged request never grows beyond this (keeps big reads parallel).
     ``batch_window``: a batch of reads of one object is sent once no read joined it for this many
     seconds (zarr's chunk reads arrive a little apart as slots free up after decoding); ``0``
@@ -44,6 +46,7 @@ class CoalesceOptions:
     """
 
     max_gap: int = 64 * KiB
+    max_gap_ratio: float = 1.0
     max_request_bytes: int = 32 * MiB
     batch_window: float = 0.001
     batch_max_wait: float = 0.005
@@ -51,12 +54,17 @@ class CoalesceOptions:
     first_byte_timeout: float | None = FIRST_BYTE_TIMEOUT
     min_bytes_per_second: float = MIN_BYTES_PER_SECOND
 
+    def plan(self, ranges: Sequence[tuple[int, int]]) -> list[RangeGroup]:
+        """The requests that answer ``ranges`` of one object under these options."""
+        return plan_ranges(ranges, max_gap=self.max_gap, max_gap_ratio=self.max_gap_ratio,
+                           max_request_bytes=self.max_request_bytes)
+
     def deadline(self, nbytes: int) -> float | None:
         """Seconds a request of ``nbytes`` may take, or None."""
         return request_deadline(nbytes, self.first_byte_timeout, self.min_bytes_per_second)
 
     def __post_init__(self) -> None:
-        if self.max_gap < 0 or self.max_request_bytes < 1 or self.batch_window < 0 or self.batch_max_wait < 0:
+        if self.max_gap < 0 or self.max_gap_ratio < 0 or self.max_request_bytes < 1 or self.batch_window < 0 or self.batch_max_wait < 0:
             raise ValueError(f"invalid coalescing options: {self}")
         if self.max_concurrent_requests < 1:
             raise ValueError(f"max_concurrent_requests must be >= 1, got {self.max_concurrent_requests}")
@@ -194,9 +202,7 @@ class RangeReader:
             if self.options.batch_window <= 0 and len(batch.ranges) > seen:
                 return self._schedule(loop, state, key, batch)
         del state.batches[key]
-        groups = plan_ranges(
-            batch.ranges, max_gap=self.options.max_gap, max_request_bytes=self.options.max_request_bytes
-        )
+        groups = self.options.plan(batch.ranges)
         for group in groups:
             task = asyncio.ensure_future(self._fetch(state, batch, group))
             state.tasks.add(task)
@@ -224,9 +230,7 @@ class RangeReader:
         for indices in by_object.values():
             source = requests[indices[0]].source
             ranges = [(requests[i].start, requests[i].end) for i in indices]
-            for group in plan_ranges(
-                ranges, max_gap=self.options.max_gap, max_request_bytes=self.options.max_request_bytes
-            ):
+            for group in self.options.plan(ranges):
                 members = [(indices[m], ranges[m]) for m in group.members]
                 tasks.append(asyncio.ensure_future(self._read_group(state, source, group, members)))
         try:
