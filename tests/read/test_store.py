@@ -90,6 +90,33 @@ def test_store_get_semantics(hand_store):
     assert sync(store.get("a/c/4", proto, SuffixByteRequest(3))).to_bytes() == blob[97:100]
 
 
+def test_a_whole_selection_resolves_as_key_by_key(hand_store):
+    """read_chunks looks a selection's keys up in each manifest at once; every kind of key (read,
+    missing, inlined, a document, a v2 probe) resolves exactly as ``get`` resolves it alone."""
+    store, _, _, _ = hand_store
+    proto = default_buffer_prototype()
+    keys = ["a/c/4", "a/c/0", "a/c/2", "a/c/3", "a/zarr.json", "a/.zarray", "a/c/1"]
+
+    def plain(found):
+        if found is None or not hasattr(found, "source"):
+            return None if found is None else found.to_bytes()
+        return (found.source.url, found.start, found.end)
+
+    assert [plain(f) for f in store._resolve_many(keys, proto)] == [plain(store._resolve(k, proto, None)) for k in keys]
+    with pytest.raises(IndexError):  # a chunk beyond the grid is refused as ``get`` refuses it
+        store._resolve_many(["a/c/9"], proto)
+    # without inlined chunks the manifest is looked up vectorised: the same answers
+    entries = {"0": {"path": "memory:///data.bin", "offset": 0, "length": 10}, "1": {"path": "", "offset": 0, "length": 0},
+               "2": {"path": "memory:///data.bin", "offset": 40, "length": 10}}
+    metadata = create_v3_array_metadata(shape=(30,), data_type=np.dtype("uint8"), chunk_shape=(10,), fill_value=0,
+                                        codecs=[{"name": "bytes"}], dimension_names=("x",))
+    flat = TIFFManifestStore(ManifestGroup(arrays={"b": ManifestArray(metadata=metadata, chunkmanifest=ChunkManifest(
+        entries=entries))}), registry=store._registry)
+    keys = ["b/c/2", "b/c/1", "b/c/0", "b/zarr.json"]
+    assert [plain(f) for f in flat._resolve_many(keys, proto)] == [plain(flat._resolve(k, proto, None)) for k in keys]
+    assert plain(flat._resolve_many(keys, proto)[0]) == ("memory:///data.bin", 40, 50)
+
+
 def test_store_get_partial_values_merges(hand_store):
     store, _, counting, blob = hand_store
     counting.calls.clear()
