@@ -35,6 +35,8 @@ CASES: dict[str, tuple[str, list[str]]] = {
     "striped-window": ("512x1024 window of the 8192² striped GTiff (1 row/strip)",
                        ["rasterio", "tifffile", "async-geotiff", "vt-plain", "vt-batched", "vt", "vt-dask",
                         "vt-dask-auto"]),
+    "big-window": ("2048² window (64 tiles of 256²) of the 16384² tiled GTiff",
+                   ["rasterio", "tifffile", "async-geotiff", "vt-batched", "vt", "vt-dask-auto"]),
     "stack-aligned": ("512² tile-aligned window from each of 64 COGs (build + read)",
                       ["rasterio", "tifffile", "async-geotiff", "stackstac", "odc-stac", "lazycogs", "vt-plain", "vt",
                        "vt-cube", "vt-icechunk", "vt-icechunk-64"]),
@@ -109,7 +111,7 @@ def run_one(case: str, tool: str, server: S3Server | None) -> dict:
         return {"error": (lines[-1] if lines else f"exit {proc.returncode}")[:200]}
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     if server:
-        result.update(server.counters.snapshot())
+        result.update(result.pop("counters", None) or server.counters.snapshot())
     return result
 
 
@@ -118,7 +120,7 @@ def summarise(runs: list[dict]) -> dict:
     if not ok:
         return {"error": runs[0]["error"]}
     out = {"seconds": statistics.median(r["seconds"] for r in ok), "checksum": ok[0]["checksum"], "n": len(ok)}
-    for k in ("gets", "bytes", "peak_in_flight", "first_seconds"):
+    for k in ("gets", "bytes", "peak_in_flight", "first_seconds", "warm_seconds"):
         if k in ok[0]:
             out[k] = statistics.median(r[k] for r in ok)
     return out
@@ -149,6 +151,7 @@ def table(results: dict, latencies: list[float]) -> str:
                 peak = f"{r['peak_in_flight']:.0f}" if "peak_in_flight" in r else ""
                 ratio = f"{r['seconds'] / best:.2f}" if best else ""
                 split = f" (first: {r['first_seconds'] * 1000:.0f})" if "first_seconds" in r else ""
+                split += f" (warm: {r['warm_seconds'] * 1000:.0f})" if "warm_seconds" in r else ""
                 lines.append(f"| {tool} | {r['seconds'] * 1000:.0f}{split} | {gets} | {mb} | {peak} | {ratio} |")
     return "\n".join(lines) + "\n"
 
