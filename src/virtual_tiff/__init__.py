@@ -19,6 +19,7 @@ from virtual_tiff.errors import (
     SourceChangedError,
     SourceReadError,
     TruncatedTIFFError,
+    UnknownCRSWarning,
     UnsupportedTIFFError,
     VirtualTIFFError,
 )
@@ -62,6 +63,7 @@ __all__ = [
     "SourceReadError",
     "TIFFManifestStore",
     "TruncatedTIFFError",
+    "UnknownCRSWarning",
     "UnsupportedTIFFError",
     "VirtualTIFF",
     "VirtualTIFFError",
