@@ -447,6 +447,11 @@ class _Params:
             GeoKey.ProjFalseOriginNorthingGeoKey, GeoKey.ProjFalseNorthingGeoKey, GeoKey.ProjCenterNorthingGeoKey
         )
 
+    def azimuth(self) -> float:
+        """ProjAzimuthAngleGeoKey is in GeogAzimuthUnitsGeoKey's unit, degrees by default (GDAL writes degrees)."""
+        radians = _unit_factor(self.keys, GeoKey.GeogAzimuthUnitsGeoKey, GeoKey.GeogAngularUnitSizeGeoKey, "angular")
+        return self.value(GeoKey.ProjAzimuthAngleGeoKey) * radians * 180 / math.pi
+
     def parallel(self, which: int) -> float:
         return self.angle(GeoKey.ProjStdParallel1GeoKey if which == 1 else GeoKey.ProjStdParallel2GeoKey)
 
@@ -478,7 +483,7 @@ _FALSE_EASTING: _Parameter = ("False easting", 8806, _LENGTH, _Params.easting)
 _FALSE_NORTHING: _Parameter = ("False northing", 8807, _LENGTH, _Params.northing)
 _LAT_CENTRE: _Parameter = ("Latitude of projection centre", 8811, _ANGLE, _Params.nat_lat)
 _LONG_CENTRE: _Parameter = ("Longitude of projection centre", 8812, _ANGLE, _Params.nat_long)
-_AZIMUTH: _Parameter = ("Azimuth at projection centre", 8813, _ANGLE, lambda p: p.angle(GeoKey.ProjAzimuthAngleGeoKey))
+_AZIMUTH: _Parameter = ("Azimuth at projection centre", 8813, _ANGLE, _Params.azimuth)
 _SKEW: _Parameter = (
     "Angle from Rectified to Skew Grid", 8814, _ANGLE, lambda p: p.angle(GeoKey.ProjRectifiedGridAngleGeoKey, default=90.0)
 )
@@ -589,9 +594,19 @@ def _unit_factor(keys: GeoKeys, unit_key: GeoKey, size_key: GeoKey, category: st
 
 
 def _radians_per_unit(keys: GeoKeys) -> float:
-    """GeogAngularUnitsGeoKey's size; GDAL also takes GeogAngularUnitSizeGeoKey alone (it writes mils so)."""
-    if keys.code(GeoKey.GeogAngularUnitsGeoKey) is None and keys.number(GeoKey.GeogAngularUnitSizeGeoKey):
-        return keys.number(GeoKey.GeogAngularUnitSizeGeoKey)  # type: ignore[return-value]
+    """The angular unit of the keys' angles, as libgeotiff decides it.
+
+    GeogAngularUnitsGeoKey; without it GeogAngularUnitSizeGeoKey alone (GDAL writes mils so),
+    else the unit of GeographicTypeGeoKey's EPSG CRS (grads for the Paris-meridian ones).
+    """
+    code = keys.code(GeoKey.GeogAngularUnitsGeoKey)
+    size = keys.number(GeoKey.GeogAngularUnitSizeGeoKey)
+    geographic = keys.code(GeoKey.GeographicTypeGeoKey)
+    if code is None and size:
+        return size
+    if code is None and geographic not in (None, 0, USER_DEFINED):
+        crs = _from_epsg(keys, GeoKey.GeographicTypeGeoKey, geographic, _GEOGRAPHIC_CITATIONS)
+        return crs.axis_info[0].unit_conversion_factor
     return _unit_factor(keys, GeoKey.GeogAngularUnitsGeoKey, GeoKey.GeogAngularUnitSizeGeoKey, "angular")
 
 
