@@ -247,6 +247,8 @@ UNKNOWN = {
     "alaska-conformal": {1024: 1, 2048: 4326, 3072: 32767, 3075: 2},
     "swiss-oblique-cylindrical": {1024: 1, 2048: 4326, 3072: 32767, 3075: 5},
     "unparseable-esri-pe-string": {1024: 32767, 3073: "ESRI PE String = PROJCS[nonsense"},
+    # GDAL reads an ESRI PE string from PCSCitationGeoKey only
+    "esri-pe-string-in-gt-citation": {1024: 32767, 1026: "ESRI PE String = " + pyproj.CRS("ESRI:54009").to_wkt("WKT1_ESRI")},
 }
 
 

@@ -1,12 +1,17 @@
 """GeoKeys to a ``pyproj.CRS``, following what GDAL reads from the same keys.
 
 Most files name their CRS by an EPSG code (ProjectedCSTypeGeoKey or
-GeographicTypeGeoKey). GDAL writes every CRS without one as "user-defined"
-(32767) keys: a datum, an ellipsoid, a coordinate transformation code and its
-parameters. Those are rebuilt here as PROJJSON, because that lets us keep the
-datum's EPSG identity, the parameters' units and a TOWGS84 shift exactly as
-written, which a PROJ string would lose. When the keys are incomplete, a
-citation PROJ can parse (a CRS name or an ESRI PE string) is the last resort.
+GeographicTypeGeoKey), which ProjLinearUnitsGeoKey may put in another unit. GDAL
+writes every CRS without one as "user-defined" (32767) keys: a datum, an
+ellipsoid, a coordinate transformation code and its parameters (every code GDAL
+writes is in ``_CONVERSIONS``). Those are rebuilt here as PROJJSON, because that
+lets us keep the datum's EPSG identity, the parameters' units and a TOWGS84
+shift exactly as written, which a PROJ string would lose. A projection the keys
+cannot express (Geostationary, Mollweide...) GDAL writes as a user-defined
+model with an ESRI PE string in PCSCitationGeoKey, read whole as GDAL does. When
+the keys are incomplete, a citation PROJ can parse (a CRS name or an ESRI PE
+string) is the last resort; what still fails raises ``UnsupportedTIFFError``,
+which :func:`virtual_tiff.geo.georeference` turns into a warning and no CRS.
 """
 
 from __future__ import annotations
@@ -89,7 +94,7 @@ def _horizontal(keys: GeoKeys) -> pyproj.CRS | None:
             crs = _from_epsg(keys, GeoKey.ProjectedCSTypeGeoKey, projected, _PROJECTED_CITATIONS)
             return _in_linear_unit(keys, crs)
         return _user_projected(keys) or _from_citation(keys, "a user-defined projected CRS", _PROJECTED_CITATIONS)
-    if model not in (ModelType.PROJECTED, ModelType.GEOGRAPHIC, ModelType.GEOCENTRIC):
+    if model not in (ModelType.GEOGRAPHIC, ModelType.GEOCENTRIC):
         esri = _esri_pe_crs(keys)
         if esri is not None:
             return esri
@@ -97,6 +102,9 @@ def _horizontal(keys: GeoKeys) -> pyproj.CRS | None:
         if geographic not in (None, 0, USER_DEFINED):
             return _from_epsg(keys, GeoKey.GeographicTypeGeoKey, geographic, _GEOGRAPHIC_CITATIONS)
         return _user_geographic(keys) or _from_citation(keys, "a user-defined geographic CRS", _GEOGRAPHIC_CITATIONS)
+    if model == USER_DEFINED:
+        raise keys.error(UnsupportedTIFFError, "GTModelTypeGeoKey 32767 (user-defined) without a projected code "
+                                               "or an ESRI PE string in PCSCitationGeoKey: GDAL reads a local CRS")
     if model is not None:
         raise keys.error(UnsupportedTIFFError, f"GTModelTypeGeoKey {model} is not a known model type")
     return None
@@ -489,6 +497,7 @@ _SKEW: _Parameter = (
 )
 _SCALE_CENTRE: _Parameter = ("Scale factor at projection centre", 8815, _SCALE, _Params.scale)
 _ORIGIN_ONLY = (_LAT_ORIGIN, _LONG_ORIGIN, _FALSE_EASTING, _FALSE_NORTHING)
+_SCALED_ORIGIN = (_LAT_ORIGIN, _LONG_ORIGIN, _SCALE_ORIGIN, _FALSE_EASTING, _FALSE_NORTHING)
 _MERIDIAN_ONLY = (_LONG_ORIGIN, _FALSE_EASTING, _FALSE_NORTHING)
 
 
@@ -545,7 +554,7 @@ _CONVERSIONS: dict[int, Callable[[_Params], CoordinateOperation]] = {
     )),
     14: lambda p: co.StereographicConversion(p.center_lat(), p.center_long(), p.easting(), p.northing(), p.scale()),
     15: _polar_stereographic,
-    16: _Method("Oblique Stereographic", 9809, (*_ORIGIN_ONLY[:2], _SCALE_ORIGIN, *_ORIGIN_ONLY[2:])),
+    16: _Method("Oblique Stereographic", 9809, _SCALED_ORIGIN),
     17: lambda p: co.EquidistantCylindricalConversion(
         p.parallel(1), p.center_lat(), p.center_long(), p.easting(), p.northing()
     ),
@@ -558,7 +567,7 @@ _CONVERSIONS: dict[int, Callable[[_Params], CoordinateOperation]] = {
     24: lambda p: co.SinusoidalConversion(p.center_long(), p.easting(), p.northing()),
     25: _Method("Van Der Grinten", None, _MERIDIAN_ONLY),
     26: _Method("New Zealand Map Grid", 9811, _ORIGIN_ONLY),
-    27: _Method("Transverse Mercator (South Orientated)", 9808, (*_ORIGIN_ONLY[:2], _SCALE_ORIGIN, *_ORIGIN_ONLY[2:])),
+    27: _Method("Transverse Mercator (South Orientated)", 9808, _SCALED_ORIGIN),
     28: lambda p: co.LambertCylindricalEqualAreaConversion(p.parallel(1), p.nat_long(), p.easting(), p.northing()),
     9815: _Method("Hotine Oblique Mercator (variant B)", 9815, (
         _LAT_CENTRE, _LONG_CENTRE, _AZIMUTH, _SKEW, _SCALE_CENTRE,
