@@ -267,3 +267,16 @@ def test_an_unknown_crs_keeps_the_transform(name: str, tmp_path: Path, registry)
         np.testing.assert_array_equal(da.x.values, reference.x.values)
         np.testing.assert_array_equal(da.y.values, reference.y.values)
     np.testing.assert_array_equal(da.values, reference.values[0])
+
+
+def test_a_cube_of_files_without_a_crs_clips_in_their_own_coordinates(tmp_path: Path, registry) -> None:
+    """Their grid holds: bbox= in x/y works; bbox_crs= has no CRS to transform into and says so."""
+    from virtual_tiff import VirtualTIFFError, open_mfdataset
+
+    urls = [file_url(write_geokeys(tmp_path / f"{t}.tif", UNKNOWN["alaska-conformal"], shape=(6, 8)))
+            for t in range(2)]
+    with pytest.warns(UnknownCRSWarning):
+        cube = open_mfdataset(urls, registry, combine="nested", concat_dim="time", bbox=(10_000, 16_000, 14_000, 20_000))
+        assert cube["0"].shape == (2, 4, 4)
+        with pytest.raises(VirtualTIFFError, match="bbox_crs= needs files with a CRS"):
+            open_mfdataset(urls, registry, combine="nested", concat_dim="time", bbox=(0, 0, 1, 1), bbox_crs=4326)
