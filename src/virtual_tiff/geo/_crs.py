@@ -120,7 +120,7 @@ def _is_projected(model: int | None, projected: int | None) -> bool:
 
 
 def _esri_pe_crs(keys: GeoKeys) -> pyproj.CRS | None:
-    """The CRS of an ESRI PE string in PCSCitationGeoKey, which GDAL reads whole when the model is not stated.
+    """The CRS of an ESRI PE string in PCSCitationGeoKey, which GDAL reads whole when the model is user-defined.
 
     GDAL (and ArcGIS) write a CRS the GeoKeys cannot express (Geostationary, Mollweide, Eckert,
     Krovak, two-point Hotine...) as GTModelTypeGeoKey 32767 plus this string; GDAL reads it
