@@ -193,6 +193,7 @@ def assert_like_rasterio(path: Path, registry) -> None:
         theirs = pyproj.CRS(src.crs.to_wkt())
         ours = pyproj.CRS(ds["spatial_ref"].attrs["crs_wkt"])
         assert ours.equals(theirs), f"{ours.to_wkt()}\n!=\n{theirs.to_wkt()}"
+        assert pyproj.CRS.from_json_dict(ds.attrs["proj:projjson"]).equals(theirs)  # GeoZarr readers' CRS
         assert da.rio.crs == src.crs
         assert pyproj.CRS(da.rio.crs.to_wkt()).equals(theirs)
         assert da.rio.transform().almost_equals(src.transform)
