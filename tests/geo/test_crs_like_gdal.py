@@ -145,13 +145,16 @@ WRITTEN = {
     "mars-lcc": Written("IAU_2015:49975", 8),
 }
 
-#: What GDAL reads differently from PROJ, which we follow.
+#: Where GDAL's reading is wrong and we follow PROJ's: GDAL writes an east/north Krovak as ESRI's
+#: (X_Scale -1, XY_Plane_Rotation 90) and reads it back as Krovak 9819 with east/north axes, which
+#: puts (14.4E, 50.1N) at (1041500, 744215) instead of (-744215, -1041500); PROJ reads Krovak (North
+#: Orientated), where the file's own coordinates are.
 KNOWN_DIFFERENCES = {
     "krovak-esri": pytest.param(
         Written("+proj=krovak +lat_0=49.5 +lon_0=24.83333333333333 +alpha=30.28813972222222 +k=0.9999 "
                 "+ellps=bessel", ESRI_PE),
-        marks=pytest.mark.xfail(strict=True, reason="GDAL reads ESRI's Krovak (X_Scale -1, XY_Plane_Rotation 90) "
-                                "as Krovak 9819 with east/north axes, PROJ as Krovak (North Orientated)"),
+        marks=pytest.mark.xfail(strict=True, reason="GDAL reads ESRI's Krovak as Krovak 9819 with east/north "
+                                "axes (mirrored, swapped coordinates); we read Krovak (North Orientated), as PROJ"),
         id="krovak-esri",
     ),
 }
