@@ -193,7 +193,7 @@ def assert_like_rasterio(path: Path, registry) -> None:
         ds = open_virtual(file_url(path), registry)
     da = ds["0"]
     with rasterio.open(path) as src:
-        theirs = pyproj.CRS(src.crs.to_wkt())
+        theirs = pyproj.CRS(src.crs.to_wkt(version="WKT2_2019"))  # WKT1 would lose what WKT2 keeps
         ours = pyproj.CRS(ds["spatial_ref"].attrs["crs_wkt"])
         assert ours.equals(theirs), f"{ours.to_wkt()}\n!=\n{theirs.to_wkt()}"
         assert pyproj.CRS.from_json_dict(ds.attrs["proj:projjson"]).equals(theirs)  # GeoZarr readers' CRS
