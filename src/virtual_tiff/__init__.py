@@ -27,6 +27,7 @@ from virtual_tiff.errors import (
     SourceChangedError,
     SourceReadError,
     TruncatedTIFFError,
+    UnknownCRSWarning,
     UnsupportedTIFFError,
     VirtualTIFFError,
 )
@@ -108,6 +109,7 @@ __all__ = [
     "SourceReadError",
     "TIFFManifestStore",
     "TruncatedTIFFError",
+    "UnknownCRSWarning",
     "UnsupportedTIFFError",
     "VirtualTIFF",
     "VirtualTIFFError",

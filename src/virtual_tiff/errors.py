@@ -80,3 +80,10 @@ class CorruptChunkError(SourceReadError):
 
 class SourceChangedError(VirtualTIFFError):
     """The source object changed after the virtual store was built."""
+
+
+class UnknownCRSWarning(UserWarning):
+    """The GeoKeys name a CRS that cannot be rebuilt: the image keeps its transform and x/y, without a CRS.
+
+    GDAL reads such keys as a local (engineering) CRS; the grid is still where the file says.
+    """

@@ -27,7 +27,7 @@ from tests.helpers.tiffbuilder import (
     tile_fields,
 )
 from tests.helpers.virtual import file_url
-from virtual_tiff import MalformedTIFFError, VirtualTIFF, open_virtual_mfdataset
+from virtual_tiff import MalformedTIFFError, UnknownCRSWarning, VirtualTIFF, open_virtual_mfdataset
 
 pytestmark = pytest.mark.usefixtures("warm_imports", "traced_allocations")
 
@@ -71,15 +71,16 @@ def test_values_no_parser_accepts_are_refused_by_name(content, ifd, tag, all_ifd
     assert error.ifd == str(ifd) and error.tag is not None and error.tag.startswith(tag)
 
 
-def test_a_crs_proj_refuses_reads_without_georeferencing(tmp_path, registry):
-    """NaN GeoDoubleParams: PROJ refuses the ellipsoid; the pixels are still right, with a warning."""
+def test_a_crs_proj_refuses_reads_without_a_crs(tmp_path, registry):
+    """NaN GeoDoubleParams: PROJ refuses the ellipsoid; pixels, transform and x/y are still right, with a warning."""
     keys = geokeys((1024, 0, 1, 2), (1025, 0, 1, 1), (2048, 0, 1, 32767), (2057, 34736, 1, 0), (2059, 34736, 1, 1))
     nan = Field(34736, DOUBLE, (float("nan"), float("nan")))
     path = write(tmp_path, image(edit(tile_fields(), *GEOREFERENCED, keys, nan), FLAVOURS[0]))
-    with pytest.warns(UserWarning, match="PROJ refuses"):
+    with pytest.warns(UnknownCRSWarning, match="PROJ refuses"):
         store = build(path, registry)
     ds = xr.open_zarr(store, zarr_format=3, consolidated=False)
-    assert "spatial_ref" not in ds.variables
+    assert "crs_wkt" not in ds["spatial_ref"].attrs and "GeoTransform" in ds["spatial_ref"].attrs
+    assert ds.sizes["x"] == ds["0"].shape[1]
     np.testing.assert_array_equal(ds["0"].values.ravel(), np.frombuffer(PIXELS, dtype="u1"))
 
 

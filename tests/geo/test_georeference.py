@@ -31,7 +31,7 @@ from zarr.core.sync import sync
 from tests.helpers.samples import sample_data
 from tests.helpers.virtual import file_url, open_virtual
 from virtual_tiff import VirtualTIFF
-from virtual_tiff.errors import MalformedTIFFError, UnsupportedTIFFError
+from virtual_tiff.errors import MalformedTIFFError, UnknownCRSWarning
 from virtual_tiff.geo import (
     Georeference,
     Level,
@@ -382,22 +382,25 @@ def test_malformed_geokey_directory(directory, extra, message) -> None:
 @pytest.mark.parametrize(
     ("keys", "message"),
     [
-        ([1024, 0, 1, 1, 3072, 0, 1, 32767, 3075, 0, 1, 26], "unsupported ProjCoordTransGeoKey"),
+        ([1024, 0, 1, 1, 3072, 0, 1, 32767, 3075, 0, 1, 2], r"unsupported ProjCoordTransGeoKey \(2\)"),
         ([1024, 0, 1, 1, 3072, 0, 1, 1], "ProjectedCSTypeGeoKey 1 is not a known EPSG code"),
         ([1024, 0, 1, 7], "GTModelTypeGeoKey 7"),
     ],
 )
-def test_unsupported_crs(keys, message) -> None:
+def test_unsupported_crs_keeps_the_transform(keys, message) -> None:
     directory = np.array([1, 1, 0, len(keys) // 4, *keys], "u2")
     ifd = fake_ifd(GeoKeyDirectoryTag=directory, ModelPixelScaleTag=SCALE, ModelTiepointTag=TIEPOINT)
-    with pytest.raises(UnsupportedTIFFError, match=message):
-        georeference(ifd)
+    with pytest.warns(UnknownCRSWarning, match=message):
+        geo = georeference(ifd)
+    assert geo.crs is None
+    assert geo.transform.coefficients == (30.0, 0.0, 500_000.0, 0.0, -30.0, 4_000_020.0)
+    assert geo.coords() is not None
 
 
 def test_citation_fallback_for_unsupported_projection() -> None:
     """GDAL stores an ESRI PE string or CRS name in the citation; it rescues keys we cannot rebuild."""
     citation = "WGS 84 / UTM zone 33N|"
-    keys = [1024, 0, 1, 1, 1026, 34737, len(citation), 0, 3072, 0, 1, 32767, 3075, 0, 1, 26]
+    keys = [1024, 0, 1, 1, 1026, 34737, len(citation), 0, 3072, 0, 1, 32767, 3075, 0, 1, 5]
     directory = np.array([1, 1, 0, 4, *keys], "u2")
     ifd = fake_ifd(GeoKeyDirectoryTag=directory, GeoAsciiParamsTag=citation, ModelPixelScaleTag=SCALE,
                    ModelTiepointTag=TIEPOINT)

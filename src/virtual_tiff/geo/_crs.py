@@ -1,12 +1,17 @@
 """GeoKeys to a ``pyproj.CRS``, following what GDAL reads from the same keys.
 
 Most files name their CRS by an EPSG code (ProjectedCSTypeGeoKey or
-GeographicTypeGeoKey). GDAL writes every CRS without one as "user-defined"
-(32767) keys: a datum, an ellipsoid, a coordinate transformation code and its
-parameters. Those are rebuilt here as PROJJSON, because that lets us keep the
-datum's EPSG identity, the parameters' units and a TOWGS84 shift exactly as
-written, which a PROJ string would lose. When the keys are incomplete, a
-citation PROJ can parse (a CRS name or an ESRI PE string) is the last resort.
+GeographicTypeGeoKey), which ProjLinearUnitsGeoKey may put in another unit. GDAL
+writes every CRS without one as "user-defined" (32767) keys: a datum, an
+ellipsoid, a coordinate transformation code and its parameters (every code GDAL
+writes is in ``_CONVERSIONS``). Those are rebuilt here as PROJJSON, because that
+lets us keep the datum's EPSG identity, the parameters' units and a TOWGS84
+shift exactly as written, which a PROJ string would lose. A projection the keys
+cannot express (Geostationary, Mollweide...) GDAL writes as a user-defined
+model with an ESRI PE string in PCSCitationGeoKey, read whole as GDAL does. When
+the keys are incomplete, a citation PROJ can parse (a CRS name or an ESRI PE
+string) is the last resort; what still fails raises ``UnsupportedTIFFError``,
+which :func:`virtual_tiff.geo.georeference` turns into a warning and no CRS.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import os
 import re
 import sqlite3
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import pyproj
@@ -83,17 +89,71 @@ def _horizontal(keys: GeoKeys) -> pyproj.CRS | None:
     model = keys.code(GeoKey.GTModelTypeGeoKey)
     projected = keys.code(GeoKey.ProjectedCSTypeGeoKey)
     geographic = keys.code(GeoKey.GeographicTypeGeoKey)
-    if model == ModelType.PROJECTED or (model is None and projected is not None):
+    if _is_projected(model, projected):
         if projected not in (None, 0, USER_DEFINED):
-            return _from_epsg(keys, GeoKey.ProjectedCSTypeGeoKey, projected, _PROJECTED_CITATIONS)
+            crs = _from_epsg(keys, GeoKey.ProjectedCSTypeGeoKey, projected, _PROJECTED_CITATIONS)
+            return _in_linear_unit(keys, crs)
         return _user_projected(keys) or _from_citation(keys, "a user-defined projected CRS", _PROJECTED_CITATIONS)
+    if model not in (ModelType.GEOGRAPHIC, ModelType.GEOCENTRIC):
+        esri = _esri_pe_crs(keys)
+        if esri is not None:
+            return esri
     if model in (ModelType.GEOGRAPHIC, ModelType.GEOCENTRIC) or geographic is not None:
         if geographic not in (None, 0, USER_DEFINED):
             return _from_epsg(keys, GeoKey.GeographicTypeGeoKey, geographic, _GEOGRAPHIC_CITATIONS)
         return _user_geographic(keys) or _from_citation(keys, "a user-defined geographic CRS", _GEOGRAPHIC_CITATIONS)
+    if model == USER_DEFINED:
+        raise keys.error(UnsupportedTIFFError, "GTModelTypeGeoKey 32767 (user-defined) without a projected code "
+                                               "or an ESRI PE string in PCSCitationGeoKey: GDAL reads a local CRS")
     if model is not None:
         raise keys.error(UnsupportedTIFFError, f"GTModelTypeGeoKey {model} is not a known model type")
     return None
+
+
+def _is_projected(model: int | None, projected: int | None) -> bool:
+    """A projected model, or (as GDAL reads it) an absent or user-defined one beside a projected code."""
+    if model == ModelType.PROJECTED:
+        return True
+    if model is None:
+        return projected is not None
+    return model == USER_DEFINED and projected not in (None, 0, USER_DEFINED)
+
+
+def _esri_pe_crs(keys: GeoKeys) -> pyproj.CRS | None:
+    """The CRS of an ESRI PE string in PCSCitationGeoKey, which GDAL reads whole when the model is user-defined.
+
+    GDAL (and ArcGIS) write a CRS the GeoKeys cannot express (Geostationary, Mollweide, Eckert,
+    Krovak, two-point Hotine...) as GTModelTypeGeoKey 32767 plus this string; GDAL reads it
+    only from PCSCitationGeoKey, and only then.
+    """
+    text = keys.text(GeoKey.PCSCitationGeoKey)
+    if text is None or _ESRI_PE not in text:
+        return None
+    wkt = text.split(_ESRI_PE, 1)[1]
+    try:
+        return pyproj.CRS.from_wkt(wkt)
+    except CRSError:
+        raise keys.error(UnsupportedTIFFError, f"PCSCitationGeoKey holds an ESRI PE string PROJ cannot parse: "
+                                               f"{wkt[:80]!r}") from None
+
+
+def _in_linear_unit(keys: GeoKeys, crs: pyproj.CRS) -> pyproj.CRS:
+    """An EPSG projected CRS in ProjLinearUnitsGeoKey's unit when that differs from the code's, as GDAL reads it.
+
+    The result is no longer that EPSG code (GDAL drops its identifier too); its parameters keep
+    their own units, so they mean the same distances.
+    """
+    if keys.code(GeoKey.ProjLinearUnitsGeoKey) in (None, 0) or not crs.is_projected:
+        return crs
+    unit = _linear_unit(keys)
+    metres = 1.0 if unit == "metre" else unit["conversion_factor"]  # type: ignore[index]
+    if all(math.isclose(axis.unit_conversion_factor, metres, rel_tol=1e-12) for axis in crs.axis_info):
+        return crs
+    projjson = crs.to_json_dict()
+    projjson.pop("id", None)
+    for axis in projjson["coordinate_system"]["axis"]:
+        axis["unit"] = unit
+    return pyproj.CRS.from_json_dict(projjson)
 
 
 def _from_epsg(keys: GeoKeys, key: GeoKey, code: int, citations: tuple[GeoKey, ...]) -> pyproj.CRS:
@@ -186,9 +246,14 @@ def _geographic_json(keys: GeoKeys) -> dict[str, Any] | None:
         return None
     names = _citation_fields(keys.text(GeoKey.GeogCitationGeoKey))
     name = names.get("GCS Name") or names.get("") or "unknown"
-    # GDAL gives user-defined geographic CRSs EPSG's latitude-first axis order.
+    # GDAL gives user-defined geographic CRSs EPSG's latitude-first axis order, in the keys' angular unit.
     axes = Ellipsoidal2DCS(Ellipsoidal2DCSAxis.LATITUDE_LONGITUDE)
-    return GeographicCRS(name=name, datum=datum, ellipsoidal_cs=axes).to_json_dict()
+    projjson = GeographicCRS(name=name, datum=datum, ellipsoidal_cs=axes).to_json_dict()
+    unit = _angular_unit(keys)
+    if unit != "degree":
+        for axis in projjson["coordinate_system"]["axis"]:
+            axis["unit"] = unit
+    return projjson
 
 
 def _datum(keys: GeoKeys) -> Datum | None:
@@ -226,10 +291,11 @@ def _prime_meridian(keys: GeoKeys) -> PrimeMeridian:
     if code not in (None, 0, USER_DEFINED):
         return _epsg_object(keys, GeoKey.GeogPrimeMeridianGeoKey, code, PrimeMeridian.from_epsg)
     longitude = keys.number(GeoKey.GeogPrimeMeridianLongGeoKey) or 0.0
-    if longitude == 0.0:
+    # GDAL names the meridian from the citation: Mars's and the Moon's zero meridian is not Greenwich.
+    name = _citation_fields(keys.text(GeoKey.GeogCitationGeoKey)).get("Primem")
+    if longitude == 0.0 and name in (None, "Greenwich"):
         return PrimeMeridian.from_name("Greenwich")
-    names = _citation_fields(keys.text(GeoKey.GeogCitationGeoKey))
-    return CustomPrimeMeridian(name=names.get("Primem", "unknown"), longitude=longitude * _degrees_per_unit(keys))
+    return CustomPrimeMeridian(name=name or "unknown", longitude=longitude * _degrees_per_unit(keys))
 
 
 def _bound(keys: GeoKeys, source: dict[str, Any]) -> dict[str, Any]:
@@ -296,13 +362,16 @@ def _user_projected(keys: GeoKeys) -> pyproj.CRS | None:
 
 
 def _axis_directions(conversion: dict[str, Any]) -> tuple[str, str]:
-    """GDAL's axes: polar stereographic ones point away from the pole (EPSG's convention), others east/north.
+    """GDAL's axes: polar stereographic and polar LAEA ones point away from the pole (EPSG's
+    convention), south-orientated Transverse Mercator's west/south, others east/north.
 
     Only the names differ: PROJ computes the same coordinates either way.
     """
     method = conversion.get("method", {}).get("id", {}).get("code")
-    if method in (9810, 9829):
-        latitude = conversion["parameters"][0]["value"]
+    if method == 9808:
+        return ("west", "south")
+    latitude = conversion["parameters"][0]["value"] if conversion.get("parameters") else 0.0
+    if method in (9810, 9829) or (method == 9820 and abs(abs(latitude) - 90.0) < 1e-10):
         return ("south", "south") if latitude > 0 else ("north", "north")
     return ("east", "north")
 
@@ -386,6 +455,11 @@ class _Params:
             GeoKey.ProjFalseOriginNorthingGeoKey, GeoKey.ProjFalseNorthingGeoKey, GeoKey.ProjCenterNorthingGeoKey
         )
 
+    def azimuth(self) -> float:
+        """ProjAzimuthAngleGeoKey is in GeogAzimuthUnitsGeoKey's unit, degrees by default (GDAL writes degrees)."""
+        radians = _unit_factor(self.keys, GeoKey.GeogAzimuthUnitsGeoKey, GeoKey.GeogAngularUnitSizeGeoKey, "angular")
+        return self.value(GeoKey.ProjAzimuthAngleGeoKey) * radians * 180 / math.pi
+
     def parallel(self, which: int) -> float:
         return self.angle(GeoKey.ProjStdParallel1GeoKey if which == 1 else GeoKey.ProjStdParallel2GeoKey)
 
@@ -405,9 +479,61 @@ def _polar_stereographic(p: _Params) -> CoordinateOperation:
     return co.PolarStereographicBConversion(latitude, longitude, p.easting(), p.northing())
 
 
-#: ProjCoordTransGeoKey codes (GeoTIFF CT_*) we rebuild; others fall back to the citation.
+_ANGLE, _LENGTH, _SCALE = "degree", "metre", "unity"
+
+#: One parameter of a method: PROJ's (EPSG's) name and code, its unit, and which GeoKeys give it.
+_Parameter = tuple[str, int, str, Callable[[_Params], float]]
+
+_LAT_ORIGIN: _Parameter = ("Latitude of natural origin", 8801, _ANGLE, _Params.nat_lat)
+_LONG_ORIGIN: _Parameter = ("Longitude of natural origin", 8802, _ANGLE, _Params.nat_long)
+_SCALE_ORIGIN: _Parameter = ("Scale factor at natural origin", 8805, _SCALE, _Params.scale)
+_FALSE_EASTING: _Parameter = ("False easting", 8806, _LENGTH, _Params.easting)
+_FALSE_NORTHING: _Parameter = ("False northing", 8807, _LENGTH, _Params.northing)
+_LAT_CENTRE: _Parameter = ("Latitude of projection centre", 8811, _ANGLE, _Params.nat_lat)
+_LONG_CENTRE: _Parameter = ("Longitude of projection centre", 8812, _ANGLE, _Params.nat_long)
+_AZIMUTH: _Parameter = ("Azimuth at projection centre", 8813, _ANGLE, _Params.azimuth)
+_SKEW: _Parameter = (
+    "Angle from Rectified to Skew Grid", 8814, _ANGLE, lambda p: p.angle(GeoKey.ProjRectifiedGridAngleGeoKey, default=90.0)
+)
+_SCALE_CENTRE: _Parameter = ("Scale factor at projection centre", 8815, _SCALE, _Params.scale)
+_ORIGIN_ONLY = (_LAT_ORIGIN, _LONG_ORIGIN, _FALSE_EASTING, _FALSE_NORTHING)
+_SCALED_ORIGIN = (_LAT_ORIGIN, _LONG_ORIGIN, _SCALE_ORIGIN, _FALSE_EASTING, _FALSE_NORTHING)
+_MERIDIAN_ONLY = (_LONG_ORIGIN, _FALSE_EASTING, _FALSE_NORTHING)
+
+
+@dataclass(frozen=True)
+class _Method:
+    """A projection method as PROJ names it (with EPSG's code where EPSG has one) and its parameters.
+
+    The parameters are those GDAL reads for the ProjCoordTransGeoKey code (libgeotiff's
+    GTIFFetchProjParms), under the names PROJ gives them, so the CRS is the one GDAL reports.
+    """
+
+    name: str
+    code: int | None
+    parameters: tuple[_Parameter, ...]
+
+    def __call__(self, p: _Params) -> CoordinateOperation:
+        method: dict[str, Any] = {"name": self.name}
+        if self.code is not None:
+            method["id"] = {"authority": "EPSG", "code": self.code}
+        parameters = [
+            {"name": name, "value": value(p), "unit": unit, "id": {"authority": "EPSG", "code": code}}
+            for name, code, unit, value in self.parameters
+        ]
+        return CoordinateOperation.from_json_dict(
+            {"type": "Conversion", "name": "unknown", "method": method, "parameters": parameters}
+        )
+
+
+#: ProjCoordTransGeoKey codes (GeoTIFF CT_*) we rebuild: every one GDAL writes and reads.
+#: Others (2 Alaska, 5 Rosenmund, 6 spherical oblique Mercator) GDAL reads as a local CRS.
 _CONVERSIONS: dict[int, Callable[[_Params], CoordinateOperation]] = {
     1: lambda p: co.TransverseMercatorConversion(p.nat_lat(), p.nat_long(), p.easting(), p.northing(), p.scale()),
+    3: _Method("Hotine Oblique Mercator (variant A)", 9812,
+               (_LAT_CENTRE, _LONG_CENTRE, _AZIMUTH, _SKEW, _SCALE_CENTRE, _FALSE_EASTING, _FALSE_NORTHING)),
+    4: _Method("Laborde Oblique Mercator", 9813,
+               (_LAT_CENTRE, _LONG_CENTRE, _AZIMUTH, _SCALE_CENTRE, _FALSE_EASTING, _FALSE_NORTHING)),
     7: _mercator,
     8: lambda p: co.LambertConformalConic2SPConversion(
         p.parallel(1), p.parallel(2), p.origin_lat(), p.origin_long(), p.origin_easting(), p.origin_northing()
@@ -417,15 +543,37 @@ _CONVERSIONS: dict[int, Callable[[_Params], CoordinateOperation]] = {
     11: lambda p: co.AlbersEqualAreaConversion(
         p.parallel(1), p.parallel(2), p.nat_lat(), p.nat_long(), p.easting(), p.northing()
     ),
-    12: lambda p: co.AzimuthalEquidistantConversion(p.center_lat(), p.center_long(), p.easting(), p.northing()),
+    12: _Method("Azimuthal Equidistant", 1125, _ORIGIN_ONLY),
+    13: _Method("Equidistant Conic", 1119, (
+        ("Latitude of false origin", 8821, _ANGLE, _Params.nat_lat),
+        ("Longitude of false origin", 8822, _ANGLE, _Params.nat_long),
+        ("Latitude of 1st standard parallel", 8823, _ANGLE, lambda p: p.parallel(1)),
+        ("Latitude of 2nd standard parallel", 8824, _ANGLE, lambda p: p.parallel(2)),
+        ("Easting at false origin", 8826, _LENGTH, _Params.easting),
+        ("Northing at false origin", 8827, _LENGTH, _Params.northing),
+    )),
     14: lambda p: co.StereographicConversion(p.center_lat(), p.center_long(), p.easting(), p.northing(), p.scale()),
     15: _polar_stereographic,
+    16: _Method("Oblique Stereographic", 9809, _SCALED_ORIGIN),
     17: lambda p: co.EquidistantCylindricalConversion(
         p.parallel(1), p.center_lat(), p.center_long(), p.easting(), p.northing()
     ),
+    18: _Method("Cassini-Soldner", 9806, _ORIGIN_ONLY),
+    19: _Method("Gnomonic", None, _ORIGIN_ONLY),
+    20: _Method("Miller Cylindrical", None, _MERIDIAN_ONLY),
     21: lambda p: co.OrthographicConversion(p.center_lat(), p.center_long(), p.easting(), p.northing()),
+    22: _Method("American Polyconic", 9818, _ORIGIN_ONLY),
+    23: _Method("Robinson", None, _MERIDIAN_ONLY),
     24: lambda p: co.SinusoidalConversion(p.center_long(), p.easting(), p.northing()),
+    25: _Method("Van Der Grinten", None, _MERIDIAN_ONLY),
+    26: _Method("New Zealand Map Grid", 9811, _ORIGIN_ONLY),
+    27: _Method("Transverse Mercator (South Orientated)", 9808, _SCALED_ORIGIN),
     28: lambda p: co.LambertCylindricalEqualAreaConversion(p.parallel(1), p.nat_long(), p.easting(), p.northing()),
+    9815: _Method("Hotine Oblique Mercator (variant B)", 9815, (
+        _LAT_CENTRE, _LONG_CENTRE, _AZIMUTH, _SKEW, _SCALE_CENTRE,
+        ("Easting at projection centre", 8816, _LENGTH, _Params.easting),
+        ("Northing at projection centre", 8817, _LENGTH, _Params.northing),
+    )),
 }
 
 
@@ -454,9 +602,36 @@ def _unit_factor(keys: GeoKeys, unit_key: GeoKey, size_key: GeoKey, category: st
     return unit[1]
 
 
+def _radians_per_unit(keys: GeoKeys) -> float:
+    """The angular unit of the keys' angles, as libgeotiff decides it.
+
+    GeogAngularUnitsGeoKey; without it GeogAngularUnitSizeGeoKey alone (GDAL writes mils so),
+    else the unit of GeographicTypeGeoKey's EPSG CRS (grads for the Paris-meridian ones).
+    """
+    code = keys.code(GeoKey.GeogAngularUnitsGeoKey)
+    size = keys.number(GeoKey.GeogAngularUnitSizeGeoKey)
+    geographic = keys.code(GeoKey.GeographicTypeGeoKey)
+    if code is None and size:
+        return size
+    if code is None and geographic not in (None, 0, USER_DEFINED):
+        crs = _from_epsg(keys, GeoKey.GeographicTypeGeoKey, geographic, _GEOGRAPHIC_CITATIONS)
+        return crs.axis_info[0].unit_conversion_factor
+    return _unit_factor(keys, GeoKey.GeogAngularUnitsGeoKey, GeoKey.GeogAngularUnitSizeGeoKey, "angular")
+
+
 def _degrees_per_unit(keys: GeoKeys) -> float:
-    radians = _unit_factor(keys, GeoKey.GeogAngularUnitsGeoKey, GeoKey.GeogAngularUnitSizeGeoKey, "angular")
-    return radians * 180 / math.pi
+    return _radians_per_unit(keys) * 180 / math.pi
+
+
+def _angular_unit(keys: GeoKeys) -> str | dict[str, Any]:
+    """The user-defined geographic CRS's unit, named by its EPSG code or GDAL's ``AUnits`` citation."""
+    radians = _radians_per_unit(keys)
+    if math.isclose(radians, math.pi / 180, rel_tol=1e-12):
+        return "degree"
+    code = keys.code(GeoKey.GeogAngularUnitsGeoKey)
+    cited = _citation_fields(keys.text(GeoKey.GeogCitationGeoKey)).get("AUnits", "unknown")
+    name = _epsg_units("angular").get(code or 0, (cited, radians))[0]
+    return {"type": "AngularUnit", "name": name, "conversion_factor": radians}
 
 
 def _linear_unit(keys: GeoKeys) -> str | dict[str, Any]:

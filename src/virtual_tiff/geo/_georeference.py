@@ -7,12 +7,14 @@ for reduced-resolution images (which carry none), then asks the result for CF
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import pyproj
 
+from virtual_tiff.errors import UnknownCRSWarning, UnsupportedTIFFError
 from virtual_tiff.geo._attrs import cf_attrs, geozarr_attrs
 from virtual_tiff.geo._crs import crs_from_geokeys
 from virtual_tiff.geo._geokeys import GeoKey, GeoKeys, RasterType, parse_geokeys
@@ -68,18 +70,27 @@ class Georeference:
 def georeference(ifd: IFD) -> Georeference | None:
     """The IFD's georeference, or None when it has neither GeoKeys nor a model transform.
 
-    Raises ``MalformedTIFFError`` for inconsistent GeoTIFF tags and ``UnsupportedTIFFError`` for
-    a CRS that cannot be rebuilt, both naming the file, IFD and tag. Ground control points give a
-    georeference with no transform and its ``gcps``.
+    Raises ``MalformedTIFFError`` for inconsistent GeoTIFF tags, naming the file, IFD and tag. A
+    CRS that cannot be rebuilt is an :class:`UnknownCRSWarning` and no CRS: the transform and
+    x/y still hold (GDAL reads such keys as a local CRS on the same grid). Ground control points
+    give a georeference with no transform and its ``gcps``.
     """
     keys = parse_geokeys(ifd)
     raster_type = _raster_type(keys)
-    crs = crs_from_geokeys(keys)
+    crs = _crs_or_warn(keys)
     transform = read_transform(ifd, raster_type)
     gcps = read_gcps(ifd, raster_type)
     if crs is None and transform is None and not gcps:
         return None
     return Georeference(crs, transform, (ifd.height, ifd.width), raster_type, gcps)
+
+
+def _crs_or_warn(keys: GeoKeys | None) -> pyproj.CRS | None:
+    try:
+        return crs_from_geokeys(keys)
+    except UnsupportedTIFFError as exc:
+        warnings.warn(f"read without a CRS, with its transform: {exc}", UnknownCRSWarning, stacklevel=3)
+        return None
 
 
 def _raster_type(keys: GeoKeys | None) -> RasterType:

@@ -53,7 +53,11 @@ def _clip(ds: xr.Dataset, bbox: BBox, bbox_crs: Any) -> xr.Dataset:
     if bbox_crs is not None:
         import pyproj
 
-        target = pyproj.CRS.from_wkt(ds["spatial_ref"].attrs["crs_wkt"])
+        wkt = ds["spatial_ref"].attrs.get("crs_wkt")
+        if wkt is None:  # an UnknownCRSWarning's files: a grid, no CRS to transform into
+            raise VirtualTIFFError("bbox_crs= needs files with a CRS and these have none: give bbox in their "
+                                   "own x/y, without bbox_crs")
+        target = pyproj.CRS.from_wkt(wkt)
         transformer = pyproj.Transformer.from_crs(pyproj.CRS.from_user_input(bbox_crs), target, always_xy=True)
         xmin, ymin, xmax, ymax = transformer.transform_bounds(xmin, ymin, xmax, ymax, densify_pts=21)
     if not (xmin <= xmax and ymin <= ymax):
