@@ -170,3 +170,47 @@ def test_build_and_check_over_s3(s3, tmp_path):
     s3.upload(write_cog(tmp_path / "other.tif", value=5, size=200), "cli-stack/s1.tif")
     changed = run("check", out, "--endpoint", s3.endpoint, env=env, check=False)
     assert changed.returncode == 1 and f"CHANGED {urls[1]}" in changed.stdout
+
+
+def _env_endpoint(s3):
+    """The environment obstore reads by itself: an http endpoint and HTTP allowed, no --endpoint."""
+    return {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1",
+            "AWS_ENDPOINT_URL": s3.endpoint, "AWS_ALLOW_HTTP": "true"}
+
+
+def test_every_command_reaches_s3_through_the_environment_alone(s3, tmp_path):
+    import icechunk
+
+    env = _env_endpoint(s3)
+    urls = [s3.upload(write_cog(tmp_path / f"e{i}.tif", value=i), f"cli-env/e{i}.tif") for i in range(2)]
+    info = json.loads(run("info", urls[0], "--json", env=env).stdout)
+    assert info["url"] == urls[0] and info["ifds"][0]["width"] == 256
+    run("preview", urls[0], "--out", tmp_path / "p.png", env=env)
+    refs = tmp_path / "env.json"
+    assert "2 files" in run("build", *urls, "--out", refs, "--format", "json", "--quiet", env=env).stdout
+    assert run("check", refs, env=env).returncode == 0
+
+    repo_path = tmp_path / "env.icechunk"
+    run("build", *urls, "--out", repo_path, "--quiet", env=env)
+    prefix = f"s3://{urls[0].split('/')[2]}/"
+    credentials = icechunk.containers_credentials(
+        {prefix: icechunk.s3_static_credentials(access_key_id="testing", secret_access_key="testing")})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        repo = icechunk.Repository.open(icechunk.local_filesystem_storage(str(repo_path)),
+                                        authorize_virtual_chunk_access=credentials)
+    ds = xr.open_zarr(repo.readonly_session("main").store, zarr_format=3, consolidated=False)
+    with rasterio.open(tmp_path / "e1.tif") as src:
+        np.testing.assert_array_equal(ds["0"].values[1], src.read(1))
+
+
+def test_open_stac_without_a_registry_reaches_s3_through_the_environment(s3, tmp_path, monkeypatch):
+    from virtual_tiff import open_stac
+
+    for name, value in _env_endpoint(s3).items():
+        monkeypatch.setenv(name, value)
+    url = s3.upload(write_cog(tmp_path / "stac.tif"), "cli-env/stac.tif")
+    items = [{"type": "Feature", "id": "a", "properties": {"datetime": "2026-01-01T00:00:00Z"},
+              "assets": {"data": {"href": url}}}]
+    cube = open_stac(items)
+    assert cube["data"].shape == (1, 256, 256)

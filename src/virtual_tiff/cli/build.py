@@ -20,7 +20,7 @@ from urllib.parse import urlparse
 from obspec_utils.wrappers import RequestTrace
 
 from virtual_tiff.errors import VirtualTIFFError
-from virtual_tiff.io import normalise_url, registry_for
+from virtual_tiff.io import S3Settings, normalise_url, registry_for, s3_settings
 
 
 def expand_inputs(inputs: list[str]) -> list[str]:
@@ -100,7 +100,8 @@ def time_from_name(pattern: str):
     return label
 
 
-def _icechunk_repository(out: str, urls: list[str], endpoint: str | None):
+def _icechunk_repository(out: str, urls: list[str], s3: S3Settings):
+    """A new repository whose virtual chunk containers reach the sources as the build's registry did."""
     import icechunk
 
     from virtual_tiff.writers.icechunk import repository_config
@@ -110,9 +111,9 @@ def _icechunk_repository(out: str, urls: list[str], endpoint: str | None):
         if prefix.startswith("file://"):
             store = icechunk.local_filesystem_store(urlparse(prefix).path)
         else:
-            options = {"region": os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"}
-            if endpoint:
-                options.update(endpoint_url=endpoint, allow_http=endpoint.startswith("http://"),
+            options: dict[str, object] = {"region": s3.region, "anonymous": s3.anonymous}
+            if s3.endpoint:
+                options.update(endpoint_url=s3.endpoint, allow_http=s3.allow_http,
                                s3_compatible=True, force_path_style=True)
             store = icechunk.s3_store(**options)
         config.set_virtual_chunk_container(icechunk.VirtualChunkContainer(prefix, store))
@@ -162,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
         )
         failed = obj.attrs["virtual_tiff"].get("failed", {})
     if args.format == "icechunk":
-        repo = _icechunk_repository(args.out, urls, args.endpoint)
+        repo = _icechunk_repository(args.out, urls, s3_settings(args.endpoint, args.anonymous))
         session = repo.writable_session("main")
         to_icechunk(obj, session.store, checksum=args.checksum)
         session.commit(f"virtual-tiff build: {len(urls) - len(failed)} files")
