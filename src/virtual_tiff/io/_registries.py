@@ -12,13 +12,13 @@ the environment set, so passing any (even a timeout) breaks ``AWS_ALLOW_HTTP``.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 from obspec_utils.registry import ObjectStoreRegistry
-from obspec_utils.wrappers import RequestTrace, TracingReadableStore
 from obstore.store import LocalStore, S3Store
 
 from virtual_tiff.errors import VirtualTIFFError
@@ -69,9 +69,9 @@ def registry_for(
     *,
     endpoint: str | None = None,
     anonymous: bool = False,
-    trace: RequestTrace | None = None,
+    wrap: Callable[[Any], Any] | None = None,
 ) -> ObjectStoreRegistry:
-    """Stores for ``urls``; with ``trace``, every request they make is recorded there (for progress lines)."""
+    """Stores for ``urls``; with ``wrap``, each store is registered as ``wrap(store)`` (the CLI counts bytes so)."""
     registry = ObjectStoreRegistry()
     seen: set[str] = set()
     for url in urls:
@@ -86,7 +86,7 @@ def registry_for(
             store = s3_store(parsed.netloc, endpoint=endpoint, anonymous=anonymous)
         else:
             raise VirtualTIFFError(f"unsupported url scheme {parsed.scheme!r} (use a local path or s3://)", url=url)
-        registry.register(prefix, store if trace is None else TracingReadableStore(store, trace))
+        registry.register(prefix, store if wrap is None else wrap(store))
     return registry
 
 
