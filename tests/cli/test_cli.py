@@ -373,3 +373,18 @@ def _store(refs):
     imagecodecs.numcodecs.register_codecs()
     fs = fsspec.filesystem("reference", fo=str(refs), remote_protocol="file")
     return zarr.storage.FsspecStore.from_mapper(fs.get_mapper(""), read_only=True)
+
+
+def test_list_files_expand_and_a_list_naming_itself_is_refused(tmp_path):
+    from virtual_tiff.cli.build import expand_inputs
+    from virtual_tiff.errors import VirtualTIFFError
+
+    for name in ("a.tif", "b.tif"):
+        (tmp_path / name).write_bytes(b"")
+    (tmp_path / "inner.txt").write_text(f"# scenes\n{tmp_path / 'a.tif'}\n\n")
+    (tmp_path / "outer.txt").write_text(f"@{tmp_path / 'inner.txt'}\n{tmp_path / '*.tif'}\n")
+    urls = expand_inputs([f"@{tmp_path / 'outer.txt'}"])
+    assert urls == [(tmp_path / n).as_uri() for n in ("a.tif", "a.tif", "b.tif")]
+    (tmp_path / "self.txt").write_text(f"@{tmp_path / 'self.txt'}\n")
+    with pytest.raises(VirtualTIFFError, match="nested more than"):
+        expand_inputs([f"@{tmp_path / 'self.txt'}"])

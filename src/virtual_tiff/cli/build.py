@@ -27,10 +27,14 @@ from virtual_tiff.io import S3Settings, normalise_url, registry_for, s3_settings
 
 #: At most this many objects are listed to expand one ``s3://`` glob (a few hundred LIST pages).
 MAX_LISTED = 200_000
+#: ``@list`` files may name other ``@list`` files, this deep (a list naming itself is refused).
+MAX_LIST_DEPTH = 8
 GLOB_CHARS = "*?["
 
 
-def expand_inputs(inputs: list[str], *, endpoint: str | None = None, anonymous: bool = False) -> list[str]:
+def expand_inputs(
+    inputs: list[str], *, endpoint: str | None = None, anonymous: bool = False, depth: int = 0
+) -> list[str]:
     """Urls from arguments: urls, local paths, local and ``s3://`` globs, and ``@list.txt`` files of them.
 
     ``s3://bucket/scenes/*.tif`` lists the objects under ``scenes/`` (obstore's
@@ -40,9 +44,12 @@ def expand_inputs(inputs: list[str], *, endpoint: str | None = None, anonymous: 
     urls: list[str] = []
     for item in inputs:
         if item.startswith("@"):
+            if depth >= MAX_LIST_DEPTH:
+                raise VirtualTIFFError(f"@ lists nested more than {MAX_LIST_DEPTH} deep (does a list name itself?)",
+                                       url=item[1:])
             lines = Path(item[1:]).read_text().splitlines()
             listed = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
-            urls += expand_inputs(listed, endpoint=endpoint, anonymous=anonymous)
+            urls += expand_inputs(listed, endpoint=endpoint, anonymous=anonymous, depth=depth + 1)
         elif not any(c in item for c in GLOB_CHARS):
             urls.append(normalise_url(item))
         elif item.startswith("s3://"):
