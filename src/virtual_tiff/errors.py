@@ -67,11 +67,25 @@ class GridAlignmentError(VirtualTIFFError):
 
 
 class MixedGridsError(VirtualTIFFError):
-    """The files are on several grids (CRS or pixel size) and one Dataset was asked for."""
+    """The files are on several grids (CRS or pixel size) and one Dataset was asked for.
+
+    ``detail`` says which grids and ``remedy`` what to call instead, in Python
+    terms; the message is both. They are kept apart so that the command line
+    can give its own remedy (an option, not a keyword argument).
+    """
+
+    def __init__(self, detail: str, *, remedy: str | None = None, **where) -> None:
+        self.detail = detail
+        self.remedy = remedy
+        super().__init__(detail if remedy is None else f"{detail}; {remedy}", **where)
 
 
 class SourceReadError(VirtualTIFFError):
     """The object store could not deliver the bytes: missing object, no access, network."""
+
+
+class SourceNotFoundError(SourceReadError):
+    """The object store says there is no object at the url (deleted, moved, or a wrong url)."""
 
 
 class CorruptChunkError(SourceReadError):

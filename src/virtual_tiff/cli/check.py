@@ -1,16 +1,24 @@
-"""``virtual-tiff check STORE``: do a published store's sources still hold the recorded bytes?"""
+"""``virtual-tiff check STORE``: do a published store's sources still hold the recorded bytes?
+
+Each source is UNCHANGED, CHANGED (other bytes: ETag, size or mtime), MISSING
+(the store says there is no such object) or UNREADABLE (the check itself
+failed: access, network, endpoint); the exit status is the worst of them,
+0, 1, 3 or 4, so a script can tell "rebuild" from "fix the credentials".
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import enum
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from zarr.core.sync import sync
 
-from virtual_tiff.errors import SourceReadError, VirtualTIFFError
+from virtual_tiff.errors import SourceNotFoundError, SourceReadError, VirtualTIFFError
 from virtual_tiff.io import (
     ObjectInfo,
     current_info,
@@ -38,6 +46,22 @@ def root_attributes(location: str) -> dict[str, Any]:
     raise VirtualTIFFError("not an Icechunk repository, kerchunk JSON or kerchunk Parquet directory", url=location)
 
 
+class Status(enum.IntEnum):
+    """A source's state, and the exit status it gives (the worst one over all sources is the command's)."""
+
+    UNCHANGED = 0
+    CHANGED = 1
+    MISSING = 3
+    UNREADABLE = 4
+
+
+@dataclass(frozen=True)
+class Finding:
+    url: str
+    status: Status
+    why: str = ""
+
+
 def verdict(recorded: ObjectInfo, current: ObjectInfo) -> str | None:
     """Why ``current`` is not the recorded object, or None when it still is."""
     if recorded.etag and current.etag and recorded.etag.strip('"') != current.etag.strip('"'):
@@ -49,15 +73,26 @@ def verdict(recorded: ObjectInfo, current: ObjectInfo) -> str | None:
     return None
 
 
-async def _check_all(sources: dict[str, ObjectInfo], registry) -> dict[str, str]:
-    async def one(info: ObjectInfo) -> tuple[str, str | None]:
-        try:
-            return info.url, verdict(info, await current_info(info.url, registry))
-        except SourceReadError as exc:
-            return info.url, f"unreadable: {exc.reason}"
+async def _check_one(info: ObjectInfo, registry) -> Finding:
+    """One HEAD: changed, missing (the store says no such object) or unreadable (anything else failed)."""
+    try:
+        why = verdict(info, await current_info(info.url, registry))
+    except SourceNotFoundError as exc:
+        return Finding(info.url, Status.MISSING, exc.reason)
+    except SourceReadError as exc:
+        return Finding(info.url, Status.UNREADABLE, exc.reason)
+    return Finding(info.url, Status.UNCHANGED) if why is None else Finding(info.url, Status.CHANGED, why)
 
-    results = await asyncio.gather(*(one(info) for info in sources.values()))
-    return {url: why for url, why in results if why is not None}
+
+async def _check_all(sources: dict[str, ObjectInfo], registry) -> list[Finding]:
+    return list(await asyncio.gather(*(_check_one(info, registry) for info in sources.values())))
+
+
+def summary(findings: list[Finding]) -> str:
+    """``2 of 3 sources unchanged, 1 changed, 0 missing, 0 unreadable``."""
+    counts = {status: sum(1 for f in findings if f.status is status) for status in Status}
+    others = ", ".join(f"{counts[s]} {s.name.lower()}" for s in Status if s is not Status.UNCHANGED)
+    return f"{counts[Status.UNCHANGED]} of {len(findings)} sources unchanged, {others}"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -65,8 +100,9 @@ def run(args: argparse.Namespace) -> int:
     if not sources:
         raise VirtualTIFFError("no recorded sources: was this store written by virtual-tiff?", url=args.store)
     registry = registry_for(sources, endpoint=args.endpoint, anonymous=args.anonymous)
-    changed = sync(_check_all(sources, registry))
-    for url, why in sorted(changed.items()):
-        print(f"CHANGED {url}: {why}")
-    print(f"{len(sources) - len(changed)} of {len(sources)} sources unchanged")
-    return 1 if changed else 0
+    findings = sync(_check_all(sources, registry))
+    for finding in sorted(findings, key=lambda f: (f.status, f.url)):
+        if finding.status is not Status.UNCHANGED:
+            print(f"{finding.status.name} {finding.url}: {finding.why}")
+    print(summary(findings))
+    return max((f.status for f in findings), default=Status.UNCHANGED).value

@@ -135,6 +135,12 @@ def multiscales_attrs(levels: Sequence[Level]) -> dict[str, Any]:
     the two (y, x) as the spec's relative transform; COG overviews share their
     corner origin, so the translation is zero. Where transforms are known, each
     entry also states its absolute ``spatial:shape`` and ``spatial:transform``.
+
+    The ``spatial:`` convention is not declared here: declaring it says the
+    group itself has a grid (``spatial:dimensions`` is then required, and
+    geozarr-toolkit's ``validate_group`` refuses a group without it), and a
+    group that only holds levels has none. A level-0 group that is also the
+    multiscales group declares it through its own :func:`geozarr_attrs`.
     """
     if not levels:
         raise ValueError("a multiscales layout needs at least one level")
@@ -154,8 +160,7 @@ def multiscales_attrs(levels: Sequence[Level]) -> dict[str, Any]:
         if level.transform is not None:
             entry["spatial:transform"] = list(level.transform.coefficients)
         layout.append(entry)
-    conventions = [dict(MULTISCALES_CONVENTION), dict(SPATIAL_CONVENTION)]
-    return {"zarr_conventions": conventions, "multiscales": {"layout": layout}}
+    return {"zarr_conventions": [dict(MULTISCALES_CONVENTION)], "multiscales": {"layout": layout}}
 
 
 def merge_attrs(*parts: Mapping[str, Any]) -> dict[str, Any]:

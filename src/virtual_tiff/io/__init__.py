@@ -16,7 +16,7 @@ from virtual_tiff.io._provenance import (
     sources_attribute,
     unquoted,
 )
-from virtual_tiff.io._registries import normalise_url, registry_for
+from virtual_tiff.io._registries import S3Settings, normalise_url, registry_for, s3_settings, s3_store
 from virtual_tiff.io._slots import MAX_REQUESTS_ENV, REQUEST_SLOTS, RequestSlots, request_slot
 from virtual_tiff.io._storage import (
     FIRST_BYTE_TIMEOUT,
@@ -39,6 +39,7 @@ __all__ = [
     "ObjectReader",
     "REQUEST_SLOTS",
     "RequestSlots",
+    "S3Settings",
     "current_info",
     "current_infos",
     "first_line",
@@ -46,6 +47,8 @@ __all__ = [
     "normalise_url",
     "read_sources",
     "registry_for",
+    "s3_settings",
+    "s3_store",
     "request_deadline",
     "request_slot",
     "resolve",

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from obspec_utils.registry import ObjectStoreRegistry
-from obstore.exceptions import BaseError, PreconditionError
+from obstore.exceptions import BaseError, NotFoundError, PreconditionError
 
-from virtual_tiff.errors import SourceChangedError, SourceReadError, VirtualTIFFError
+from virtual_tiff.errors import SourceChangedError, SourceNotFoundError, SourceReadError, VirtualTIFFError
 
 #: What a store raises when it cannot deliver bytes: obstore's errors, the OS's (local files,
 #: sockets) and timeouts. Anything else (an AttributeError, a TypeError) is a bug and propagates
@@ -47,7 +47,8 @@ def storage_errors(url: str, what: str) -> Iterator[None]:
         cause = _summary_of(exc)
     except STORAGE_ERRORS as exc:
         cause = _summary_of(exc)
-        failure = SourceReadError(f"{what} failed: {type(exc).__name__}: {cause}", url=url)
+        missing = isinstance(exc, NotFoundError | FileNotFoundError)
+        failure = (SourceNotFoundError if missing else SourceReadError)(f"{what} failed: {type(exc).__name__}: {cause}", url=url)
     raise failure from cause
 
 

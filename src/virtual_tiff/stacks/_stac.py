@@ -33,7 +33,7 @@ import xarray as xr
 from obspec_utils.registry import ObjectStoreRegistry
 
 from virtual_tiff.build import MASK_VARIABLE
-from virtual_tiff.errors import VirtualTIFFError
+from virtual_tiff.errors import MixedGridsError, VirtualTIFFError
 from virtual_tiff.io import ATTRIBUTE, normalise_url, registry_for, sources_attribute
 from virtual_tiff.stacks._batches import (
     OnError,
@@ -266,9 +266,9 @@ def _merge(variables: Mapping[str, list[tuple[Asset, VirtualImage]]], concat_dim
     items = [a.item for a, _ in variables[first_name]]
     for variable, ds in stacks.items():
         if [a.item for a, _ in variables[variable]] != items:
-            raise VirtualTIFFError(
+            raise MixedGridsError(
                 f"in group {group}, asset variable {variable!r} covers other items than {first_name!r}: "
-                "an item's assets are on different grids; open with group_by='grid' and select per asset")
+                "an item's assets are on different grids", remedy="open with group_by='grid' and select per asset")
         if ds.indexes.keys() != first.indexes.keys() or any(
             not np.array_equal(ds[n].values, first[n].values) for n in first.indexes if n != concat_dim
         ):

@@ -329,7 +329,7 @@ def _check_one_grid(images: Sequence[VirtualImage]) -> None:
         detail = "; ".join(f"{name}: {len(indices)} files, e.g. {images[indices[0]].url}"
                            for name, indices in zip(names, by_family.values(), strict=True))
         raise MixedGridsError(f"the files are on {len(names)} grids ({detail}): no one array holds them "
-                              "without resampling; open_virtual_mftree keeps each grid in its own group")
+                              "without resampling", remedy="open_virtual_mftree keeps each grid in its own group")
     grids = image_grids(images)
     placement = place(grids)
     if any(any(offset) for offset in placement.offsets) or any(g.shape != placement.grid.shape for g in grids):

@@ -104,7 +104,7 @@ def single_grid(groups: Mapping[str, xr.Dataset]) -> xr.Dataset:
     """The one dataset of a single grid family, or a :class:`MixedGridsError` listing the families."""
     if len(groups) != 1:
         raise MixedGridsError(
-            f"the files are on {len(groups)} grids ({', '.join(groups)}): open them as a DataTree "
-            "(group_by='grid' / open_virtual_mftree), one group per grid"
+            f"the files are on {len(groups)} grids ({', '.join(groups)})",
+            remedy="open them as a DataTree (group_by='grid' / open_virtual_mftree), one group per grid",
         )
     return next(iter(groups.values()))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -61,6 +61,7 @@ def to_icechunk(
     append_dim: str | None = None,
     validate_containers: bool = True,
     registry: ObjectStoreRegistry | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> None:
     """Write a virtual Dataset or DataTree to an Icechunk store, a checksum per source file.
 
@@ -96,13 +97,18 @@ def to_icechunk(
         offsets = _append_offsets(obj, store, group, append_dim)
         obj.vz.to_icechunk(store, group=group, append_dim=append_dim, validate_containers=validate_containers)
         nodes = [((group or "").strip("/"), obj)]
-    if checksum is None:
-        return
-    for path, ds in nodes:
-        for name, variable in _virtual(ds):
-            array_path = f"{path}/{name}".strip("/")
-            chunk_offset = offsets.get(name) if isinstance(obj, xr.Dataset) else None
-            _set_checksummed_refs(store, array_path, variable.data, sources, checksum, chunk_offset)
+    arrays = [] if checksum is None else [(path, name, variable) for path, ds in nodes for name, variable in _virtual(ds)]
+    _report(progress, 1, 1 + len(arrays))
+    for done, (path, name, variable) in enumerate(arrays, start=2):
+        array_path = f"{path}/{name}".strip("/")
+        chunk_offset = offsets.get(name) if isinstance(obj, xr.Dataset) else None
+        _set_checksummed_refs(store, array_path, variable.data, sources, checksum, chunk_offset)
+        _report(progress, done, 1 + len(arrays))
+
+
+def _report(progress: Callable[[int, int], None] | None, done: int, total: int) -> None:
+    if progress is not None:
+        progress(done, total)
 
 
 def _sources(obj: xr.Dataset | xr.DataTree) -> dict[str, ObjectInfo]:

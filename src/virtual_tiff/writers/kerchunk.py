@@ -43,10 +43,12 @@ virtual (numpy-backed coordinates) are inlined, one uncompressed chunk as
 provenance, go to its ``.zattrs``. Chunk urls are written as the manifest holds
 them (``file:///...``, ``s3://...``).
 
-Opening the output with fsspec and zarr 3.4. imagecodecs' numcodecs codecs
-must be registered first (the ``imagecodecs_*`` ids live there), and the
-mapper wrapped in a read-only ``FsspecStore`` (xarray's ``open_datatree``
-refuses a bare ``FSMap`` when it opens child groups)::
+Opening the output with fsspec and zarr 3.4, without virtual_tiff (as
+``tests/writers/test_kerchunk_readers.py`` does, in environments holding only
+these packages). imagecodecs' numcodecs codecs must be registered first (the
+``imagecodecs_*`` ids live there), and the mapper wrapped in a read-only
+``FsspecStore`` (xarray's ``open_datatree`` refuses a bare ``FSMap`` when it
+opens child groups)::
 
     import fsspec, imagecodecs.numcodecs, xarray as xr, zarr
 
@@ -57,18 +59,27 @@ refuses a bare ``FSMap`` when it opens child groups)::
     tree = xr.open_datatree(store, engine="zarr", zarr_format=2, consolidated=False)
     group = zarr.open_group(store, mode="r", zarr_format=2)
 
-Parquet references are a directory; fsspec reads them with fastparquet unless
-given a mapper that uses pyarrow (which is what writes them here)::
+Parquet references are a directory written by kerchunk
+(``kerchunk.df.refs_to_dataframe``); ``fo="refs.parq"`` reads them with
+fsspec's default engine, fastparquet. With pyarrow and no fastparquet, hand
+fsspec a mapper that uses pyarrow::
 
     from fsspec.implementations.reference import LazyReferenceMapper
 
     refs = LazyReferenceMapper("refs.parq", fs=fsspec.filesystem("file"), engine="pyarrow")
     fs = fsspec.filesystem("reference", fo=refs, remote_protocol="file")
 
-``remote_protocol`` names the chunks' protocol (``"s3"`` with
-``remote_options={...}`` for objects on S3). Without it fsspec scans the
-references for one, and that scan raises ``KeyError`` on the groups of a
-DataTree written as Parquet (fsspec takes every group for an array).
+``remote_protocol`` names the chunks' protocol: ``"s3"`` with
+``remote_options={"asynchronous": True, ...}`` for objects on S3 (zarr 3's
+``FsspecStore`` wants an async filesystem; add ``endpoint_url``, ``anon``...
+as s3fs takes them). Without it fsspec scans the references for one, and that
+scan raises ``KeyError`` on the groups of a DataTree written as Parquet (fsspec
+takes every group for an array).
+
+GDAL (3.12) reads the JSON references (``ZARR:"/vsikerchunk_json_ref/refs.json"``)
+of data compressed with zlib / zstd and no filter; it has no
+``imagecodecs_delta`` filter, so predictor-2 data fails there with ``Filter
+imagecodecs_delta not handled``, and GDAL reads no Parquet references.
 """
 
 from __future__ import annotations
@@ -83,7 +94,6 @@ from typing import Any, Literal
 import fsspec
 import numpy as np
 import xarray as xr
-from fsspec.implementations.reference import LazyReferenceMapper
 from virtualizarr.manifests import ManifestArray
 from xarray.backends.zarr import FillValueCoder, encode_zarr_variable
 from xarray.conventions import encode_dataset_coordinates
@@ -97,8 +107,6 @@ Format = Literal["json", "parquet"]
 #: kerchunk references: key -> JSON text, ``[url, offset, length]`` or ``"base64:..."``.
 Refs = dict[str, Any]
 Codec = dict[str, Any]
-#: fsspec defaults to fastparquet; our `kerchunk` extra installs pyarrow instead.
-PARQUET_ENGINE = "pyarrow"
 
 
 @dataclass(frozen=True)
@@ -350,14 +358,13 @@ def _json_default(value: Any) -> Any:
 
 
 def _write_parquet(refs: Refs, path: str) -> None:
-    """Parquet references, as ``kerchunk.df.refs_to_dataframe`` writes them.
+    """Parquet references written by kerchunk itself (``kerchunk.df.refs_to_dataframe``).
 
-    An existing directory at ``path`` is replaced. Keys are written sorted so
-    every ``.zarray`` precedes its chunks: the mapper needs the chunk grid to
-    place a chunk in its record.
+    kerchunk writes them with fastparquet, which types every column, so both of
+    fsspec's engines read them back; pyarrow writing the same refs leaves a
+    column that holds only nulls typed ``null``, which fastparquet cannot read.
+    An existing directory at ``path`` is replaced.
     """
-    fs, root = fsspec.core.url_to_fs(path)
-    out = LazyReferenceMapper.create(root=root, fs=fs, engine=PARQUET_ENGINE)
-    for key in sorted(refs):
-        out[key] = refs[key]
-    out.flush()
+    from kerchunk.df import refs_to_dataframe
+
+    refs_to_dataframe(refs, path)
