@@ -1,8 +1,9 @@
 """The codec decision table: Compression, Predictor, layout and dtype -> the exact Zarr v3 codec chain.
 
 ``virtual_tiff.build.codec_chain(ChunkEncoding(...), ifd)`` on hand-made IFDs: no file, no GDAL,
-no tifffile. A chain reads in encode order: ``transpose`` (chunky pixels), an optional predictor
-filter, one array->bytes serializer, ``virtual_tiff.zero_pad`` for a short last strip, and an
+no tifffile. A chain reads in encode order: ``transpose`` (chunky pixels), the complex integers'
+parts (``virtual_tiff.complex_int``), an optional predictor filter (``virtual_tiff.reinterpret``
+first on floats), one array->bytes serializer, ``virtual_tiff.zero_pad`` for a short last strip, and an
 optional compressor; image codecs are the serializer, wrapped in ``virtual_tiff.short_strip`` for
 a short last strip (README, "Supported TIFF features"). Refusals are exactly
 :class:`UnsupportedTIFFError`, and name the file, the IFD and the tag.
@@ -63,7 +64,7 @@ class Layout:
         if self.short_rows is None:
             return None
         row_samples = self.chunk_width * self.chunky_bands
-        bits = sample.packed_bits or sample.dtype.itemsize * 8
+        bits = sample.packed_bits or sample.stored_itemsize * 8
         return math.ceil(row_samples * bits / 8) * self.rows_per_strip
 
 
@@ -160,6 +161,8 @@ def test_layouts_are_what_chunk_grid_derives():
 TRANSPOSE = {"name": "transpose", "configuration": {"order": [1, 2, 0]}}
 ZLIB = {"name": "numcodecs.zlib", "configuration": {"level": 6}}
 ZSTD = {"name": "zstd", "configuration": {"level": 0, "checksum": False}}
+#: Float samples -> the unsigned integers whose bit patterns Predictor 2 differences.
+BIT_PATTERNS = {"f2": "uint16", "f4": "uint32", "f8": "uint64"}
 
 #: Compressions that act on the serialized bytes -> the compressor after the serializer.
 BYTES_COMPRESSORS: dict[Compression, dict | None] = {
@@ -191,9 +194,13 @@ def short_strip(codec: dict, layout: Layout) -> dict:
 
 
 def bytes_chain(layout: Layout, dtype: np.dtype, byteorder: str, predictor: Predictor, compression: Compression,
-                pad: int | None) -> list[dict]:
+                pad: int | None, complex_parts: str | None = None) -> list[dict]:
     chain = [TRANSPOSE] if layout.chunky else []
+    if complex_parts is not None:
+        chain.append({"name": "virtual_tiff.complex_int", "configuration": {"data_type": complex_parts}})
     if predictor == P.HORIZONTAL:
+        if dtype.kind == "f":
+            chain.append({"name": "virtual_tiff.reinterpret", "configuration": {"data_type": BIT_PATTERNS[dtype.str[1:]]}})
         chain.append({"name": "imagecodecs_delta", "configuration": {"axis": x_axis(layout), "dist": 1}})
     if predictor == P.FLOATINGPOINT:
         chain.append({"name": "imagecodecs_floatpred", "configuration": {"axis": x_axis(layout), "dist": 1}})
@@ -246,6 +253,19 @@ LITERAL = [
     ("complex64-be-packbits-planar-tiles",
      dict(layout="planar-tiles", bits=64, fmt=SampleFormat.COMPLEXIEEEFP, byteorder=">", compression=C.PACKBITS),
      [{"name": "bytes", "configuration": {"endian": "big"}}, {"name": "imagecodecs_packbits"}]),
+    ("cint16-be-deflate-chunky-partial-strip",
+     dict(layout="chunky-partial-strip", bits=32, fmt=SampleFormat.COMPLEXINT, byteorder=">", compression=C.DEFLATE),
+     [TRANSPOSE, {"name": "virtual_tiff.complex_int", "configuration": {"data_type": "int16"}},
+      {"name": "bytes", "configuration": {"endian": "big"}}, zero_pad(120 * 3 * 4 * 7), ZLIB]),
+    ("cint32-le-none-planar-tiles", dict(layout="planar-tiles", bits=64, fmt=SampleFormat.COMPLEXINT),
+     [{"name": "virtual_tiff.complex_int", "configuration": {"data_type": "int32"}},
+      {"name": "bytes", "configuration": {"endian": "little"}}]),
+    ("float32-be-deflate-pred2-chunky-tiles",
+     dict(layout="chunky-tiles", bits=32, fmt=SampleFormat.IEEEFP, byteorder=">", compression=C.DEFLATE,
+          predictor=P.HORIZONTAL),
+     [TRANSPOSE, {"name": "virtual_tiff.reinterpret", "configuration": {"data_type": "uint32"}},
+      {"name": "imagecodecs_delta", "configuration": {"axis": -2, "dist": 1}},
+      {"name": "bytes", "configuration": {"endian": "big"}}, ZLIB]),
     ("void8-none-single-tiles", dict(layout="single-tiles", bits=8, fmt=SampleFormat.VOID), [{"name": "bytes"}]),
     ("packed12-deflate-chunky-tiles", dict(layout="chunky-tiles", bits=12, compression=C.DEFLATE),
      [TRANSPOSE, {"name": "imagecodecs_packints", "configuration": {"bitspersample": 12, "runlen": 48 * 3}}, ZLIB]),
@@ -307,7 +327,8 @@ def test_byte_compression_chains(bits, fmt, byteorder, predictor, compression, l
 
 # --------------------------------------------------------------------------- dtype x byte order x predictor x layout
 
-#: (BitsPerSample, SampleFormat) -> dtype, and the predictors that apply to it.
+#: (BitsPerSample, SampleFormat) -> dtype, and the predictors that apply to it (Predictor 2 on floats differences
+#: their bit patterns, as libtiff does).
 SAMPLES = [
     (8, SampleFormat.UINT, "u1", (P.NONE, P.HORIZONTAL)),
     (8, SampleFormat.INT, "i1", (P.NONE, P.HORIZONTAL)),
@@ -318,11 +339,13 @@ SAMPLES = [
     (32, SampleFormat.INT, "i4", (P.NONE, P.HORIZONTAL)),
     (64, SampleFormat.UINT, "u8", (P.NONE, P.HORIZONTAL)),
     (64, SampleFormat.INT, "i8", (P.NONE, P.HORIZONTAL)),
-    (16, SampleFormat.IEEEFP, "f2", (P.NONE, P.FLOATINGPOINT)),
-    (32, SampleFormat.IEEEFP, "f4", (P.NONE, P.FLOATINGPOINT)),
-    (64, SampleFormat.IEEEFP, "f8", (P.NONE, P.FLOATINGPOINT)),
+    (16, SampleFormat.IEEEFP, "f2", (P.NONE, P.HORIZONTAL, P.FLOATINGPOINT)),
+    (32, SampleFormat.IEEEFP, "f4", (P.NONE, P.HORIZONTAL, P.FLOATINGPOINT)),
+    (64, SampleFormat.IEEEFP, "f8", (P.NONE, P.HORIZONTAL, P.FLOATINGPOINT)),
     (64, SampleFormat.COMPLEXIEEEFP, "c8", (P.NONE,)),
     (128, SampleFormat.COMPLEXIEEEFP, "c16", (P.NONE,)),
+    (32, SampleFormat.COMPLEXINT, "c8", (P.NONE,)),
+    (64, SampleFormat.COMPLEXINT, "c16", (P.NONE,)),
 ]
 
 
@@ -340,7 +363,8 @@ def test_sample_type_chains(bits, fmt, dtype, byteorder, predictor, layout):
     ifd = make_ifd(layout, bits=bits, fmt=fmt, byteorder=byteorder, compression=C.DEFLATE, predictor=predictor)
     enc = encoding(ifd, layout)
     assert enc.dtype == np.dtype(dtype) and enc.sample.packed_bits is None
-    assert codec_chain(enc, ifd) == bytes_chain(layout, np.dtype(dtype), byteorder, predictor, C.DEFLATE, enc.pad_to)
+    assert codec_chain(enc, ifd) == bytes_chain(layout, np.dtype(dtype), byteorder, predictor, C.DEFLATE, enc.pad_to,
+                                                enc.sample.complex_parts)
 
 
 # --------------------------------------------------------------------------- bit-packed samples
@@ -491,9 +515,11 @@ class Refusal:
 
 
 PREDICTOR, PHOTOMETRIC = "Predictor (317)", "PhotometricInterpretation (262)"
-FLOAT_SAMPLES = {"float16": (16, SampleFormat.IEEEFP), "float32": (32, SampleFormat.IEEEFP),
-                 "float64": (64, SampleFormat.IEEEFP), "complex64": (64, SampleFormat.COMPLEXIEEEFP),
-                 "complex128": (128, SampleFormat.COMPLEXIEEEFP)}
+#: name -> (BitsPerSample, SampleFormat, dtype).
+COMPLEX_SAMPLES = {"complex64": (64, SampleFormat.COMPLEXIEEEFP, "complex64"),
+                   "complex128": (128, SampleFormat.COMPLEXIEEEFP, "complex128"),
+                   "CInt16": (32, SampleFormat.COMPLEXINT, "complex64"),
+                   "CInt32": (64, SampleFormat.COMPLEXINT, "complex128")}
 INT_SAMPLES = {"uint8": (8, SampleFormat.UINT), "int16": (16, SampleFormat.INT), "uint32": (32, SampleFormat.UINT),
                "int64": (64, SampleFormat.INT), "complex64": (64, SampleFormat.COMPLEXIEEEFP)}
 WITHOUT_CODEC = [C.OJPEG, C.JBIG_BW, C.JBIG_COLOR, C.NEXT, C.CCITTRLEW, C.THUNDERSCAN, C.PIXARLOG, C.DCS, C.JBIG,
@@ -502,10 +528,14 @@ IMAGE_COMPRESSIONS = [C.JPEG, C.PNG, C.WEBP, C.JPEGXL, C.JPEGXL_DNG, C.JPEG2000,
                       C.CCITT_T4, C.CCITT_T6]
 
 REFUSALS = [
-    # Predictor 2 on floating-point and complex samples.
+    # Predictor 2 on complex samples (libtiff and tifffile do not undo it either).
     *(Refusal(f"horizontal-on-{name}", dict(bits=bits, fmt=fmt, compression=C.DEFLATE, predictor=P.HORIZONTAL),
-              PREDICTOR, f"HORIZONTAL predictor on {name} samples", layout)
-      for name, (bits, fmt) in FLOAT_SAMPLES.items() for layout in (LAYOUT["single-tiles"], LAYOUT["chunky-strips"])),
+              PREDICTOR, f"HORIZONTAL predictor on {dtype} samples", layout)
+      for name, (bits, fmt, dtype) in COMPLEX_SAMPLES.items() for layout in (LAYOUT["single-tiles"], LAYOUT["chunky-strips"])),
+    # Complex integers in an image codec: none decodes integer pairs.
+    *(Refusal(f"complex-int-with-{c.name}", dict(bits=32, fmt=SampleFormat.COMPLEXINT, compression=c),
+              "SampleFormat (339)", f"COMPLEXINT samples compressed with {c.name}")
+      for c in (C.LERC, C.JPEG2000, C.PNG)),
     # Predictor 3 on integer (and complex) samples.
     *(Refusal(f"floatingpoint-on-{name}", dict(bits=bits, fmt=fmt, compression=C.ZSTD, predictor=P.FLOATINGPOINT),
               PREDICTOR, f"FLOATINGPOINT predictor on {name} samples", layout)

@@ -64,8 +64,9 @@ def _gdal_file(path, dtype, bands, data=None, **options):
 
 
 REFUSED = [
-    pytest.param(lambda p: _gdal_file(p, "complex_int16", 1, sample_data("complex64", 1)), "SampleFormat",
-                 id="complex-int16"),
+    # libtiff differences CInt16's (real, imaginary) pairs as one 32-bit word, swapped as one in big-endian files.
+    pytest.param(lambda p: _gdal_file(p, "complex_int16", 1, compress="DEFLATE", predictor=2), "Predictor",
+                 id="complex-int16-predictor-2"),
 ]
 
 

@@ -1,8 +1,9 @@
-"""Our three codecs have zarr-python's codec shape: validated on construction, JSON round trip, sync decode."""
+"""Our codecs have zarr-python's codec shape: validated on construction, JSON and pickle round trips, sync decode."""
 
 from __future__ import annotations
 
 import math
+import pickle
 
 import numpy as np
 import pytest
@@ -11,15 +12,31 @@ from zarr.core.buffer import default_buffer_prototype
 from zarr.core.dtype import parse_dtype
 from zarr.registry import get_codec_class
 
-from virtual_tiff.codecs import MASKED_LERC, SHORT_STRIP, ZERO_PAD, MaskedLerc, ShortStrip, ZeroPad
+from virtual_tiff.codecs import (
+    COMPLEX_INT,
+    MASKED_LERC,
+    REINTERPRET,
+    SHORT_STRIP,
+    ZERO_PAD,
+    ComplexInt,
+    MaskedLerc,
+    Reinterpret,
+    ShortStrip,
+    ZeroPad,
+)
 
 BYTES = {"name": "bytes", "configuration": {"endian": "little"}}
 ROWS, WIDTH, SHORT = 8, 5, 3
 
 
-def spec(shape):
-    return ArraySpec(shape=shape, dtype=parse_dtype("uint16", zarr_format=3), fill_value=0,
+def spec(shape, dtype="uint16"):
+    zdtype = parse_dtype(dtype, zarr_format=3)
+    return ArraySpec(shape=shape, dtype=zdtype, fill_value=zdtype.default_scalar(),
                      config=ArrayConfig.from_dict({}), prototype=default_buffer_prototype())
+
+
+def ndbuffer(values: np.ndarray):
+    return default_buffer_prototype().nd_buffer.from_numpy_array(values)
 
 
 def buffer(data: bytes):
@@ -33,12 +50,16 @@ def buffer(data: bytes):
         ShortStrip(codec=BYTES, rows=SHORT, axis=-2),
         MaskedLerc(masked_value=-9999),
         MaskedLerc(masked_value=float("nan")),
+        ComplexInt(data_type="int16"),
+        ComplexInt(data_type="int32"),
+        Reinterpret(data_type="uint32"),
     ],
 )
-def test_each_codec_round_trips_through_json_and_the_registry(codec):
+def test_each_codec_round_trips_through_json_the_registry_and_pickle(codec):
     again = get_codec_class(codec.to_dict()["name"]).from_dict(codec.to_dict())
     assert again.to_dict() == codec.to_dict()
     assert hasattr(again, "_decode_sync")
+    assert pickle.loads(pickle.dumps(codec)).to_dict() == codec.to_dict()
 
 
 @pytest.mark.parametrize(
@@ -51,6 +72,10 @@ def test_each_codec_round_trips_through_json_and_the_registry(codec):
         lambda: ShortStrip(codec=BYTES, rows=SHORT, axis=1.5),
         lambda: MaskedLerc(masked_value="nodata"),
         lambda: MaskedLerc(masked_value=True),
+        lambda: ComplexInt(data_type="int8"),
+        lambda: ComplexInt(data_type="complex64"),
+        lambda: Reinterpret(data_type="float32"),
+        lambda: Reinterpret(data_type="int32"),
     ],
 )
 def test_invalid_configurations_are_refused_on_construction(make):
@@ -60,6 +85,7 @@ def test_invalid_configurations_are_refused_on_construction(make):
 
 def test_names_are_the_stored_ones():
     assert (ZERO_PAD, SHORT_STRIP, MASKED_LERC) == ("virtual_tiff.zero_pad", "virtual_tiff.short_strip", "virtual_tiff.lerc")
+    assert (COMPLEX_INT, REINTERPRET) == ("virtual_tiff.complex_int", "virtual_tiff.reinterpret")
     assert math.isnan(MaskedLerc.from_dict({"name": MASKED_LERC, "configuration": {"masked_value": "NaN"}}).masked_value)
 
 
@@ -130,3 +156,38 @@ def test_a_middle_strip_that_decompresses_short_is_an_error_never_zero_rows(tmp_
     with pytest.raises(CorruptChunkError, match="chunk 0/c/3/0 does not decode as declared: .*the strip is corrupt"):
         ds["0"][21:28].values
     np.testing.assert_array_equal(ds["0"][98:].values, values[98:])  # the real short last strip still pads
+
+
+@pytest.mark.parametrize(("parts", "dtype"), [("int16", "complex64"), ("int32", "complex128")])
+def test_complex_int_widens_integer_pairs_on_a_trailing_axis(parts, dtype):
+    codec = ComplexInt(data_type=parts)
+    info = np.iinfo(parts)
+    pairs = np.array([[[info.min, info.max], [-1, 7]], [[0, info.min], [info.max, -2]]], dtype=parts)
+    inner = codec.resolve_metadata(spec((2, 2), dtype))
+    assert (inner.shape, inner.dtype.to_native_dtype()) == ((2, 2, 2), np.dtype(parts))
+    values = codec._decode_sync(ndbuffer(pairs), spec((2, 2), dtype)).as_numpy_array()
+    assert values.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(values, pairs[..., 0] + 1j * pairs[..., 1].astype("f8"))
+    np.testing.assert_array_equal(codec._encode_sync(ndbuffer(values), spec((2, 2), dtype)).as_numpy_array(), pairs)
+    assert codec.compute_encoded_size(values.nbytes, spec((2, 2), dtype)) == pairs.nbytes
+
+
+@pytest.mark.parametrize(("codec", "dtype"), [(ComplexInt(data_type="int16"), "complex128"),
+                                             (ComplexInt(data_type="int32"), "float64"),
+                                             (Reinterpret(data_type="uint32"), "float64"),
+                                             (Reinterpret(data_type="uint16"), "float32")])
+def test_a_codec_refuses_an_array_of_another_type(codec, dtype):
+    zdtype = parse_dtype(dtype, zarr_format=3)
+    with pytest.raises(ValueError):
+        codec.validate(shape=(4,), dtype=zdtype, chunk_grid=None)
+
+
+def test_reinterpret_views_bit_patterns_and_changes_no_value():
+    codec = Reinterpret(data_type="uint32")
+    floats = np.array([[-0.0, np.nan, np.inf], [1.5, -3.25e-38, 7e37]], dtype="float32")
+    inner = codec.resolve_metadata(spec((2, 3), "float32"))
+    assert inner.dtype.to_native_dtype() == np.dtype("uint32") and inner.shape == (2, 3)
+    bits = codec._encode_sync(ndbuffer(floats), spec((2, 3), "float32")).as_numpy_array()
+    np.testing.assert_array_equal(bits, floats.view("uint32"))
+    again = codec._decode_sync(ndbuffer(bits), spec((2, 3), "float32")).as_numpy_array()
+    np.testing.assert_array_equal(again.view("uint32"), floats.view("uint32"))

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from tests.helpers.samples import HEIGHT, WIDTH, sample_data
+from tests.helpers.samples import COMPLEX_INTS, HEIGHT, WIDTH, sample_data
+
+FLAGS = ("gdal_reads", "gdal_tolerance", "gdal_dtype", "lossless", "tifffile_reads", "marks")
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,8 @@ class Variant:
     lossless: bool = True
     #: tifffile can read this file too (it fails on band-interleaved JPEG).
     tifffile_reads: bool = True
+    #: rasterio reads this file as a narrower dtype (CInt32 as complex64): ours is compared cast to it.
+    gdal_dtype: str | None = None
     marks: tuple = field(default=())
 
 
@@ -82,9 +86,7 @@ def gdal_variant(
     driver: str = "GTiff",
     **options,
 ) -> Variant:
-    flags = {
-        k: options.pop(k) for k in ("gdal_reads", "gdal_tolerance", "lossless", "tifffile_reads", "marks") if k in options
-    }
+    flags = {k: options.pop(k) for k in FLAGS if k in options}
 
     def write(path: Path) -> np.ndarray:
         import rasterio
@@ -98,3 +100,46 @@ def gdal_variant(
         return data
 
     return Variant(f"gdal-{id}", write, **flags)
+
+
+def complex_int_variant(
+    id: str,
+    dtype: str = "complex_int16",
+    bands: int = 1,
+    planar: str = "contig",
+    *,
+    byteorder: str = "<",
+    **options,
+) -> Variant:
+    """Complex integers (SampleFormat COMPLEXINT), which tifffile does not write: their parts are written as
+    one signed integer twice as wide, whose SampleFormat is then marked COMPLEXINT (5) in place."""
+    flags = {k: options.pop(k) for k in FLAGS if k in options}
+
+    def write(path: Path) -> np.ndarray:
+        import tifffile
+
+        data = sample_data(dtype, bands)
+        parts = np.dtype(COMPLEX_INTS[dtype][0]).newbyteorder(byteorder)
+        pairs = np.stack([data.real, data.imag], axis=-1).astype(parts)
+        wide = pairs.view(f"{byteorder}i{2 * parts.itemsize}")[..., 0]
+        if bands == 1:
+            stored = wide[0]
+        else:
+            stored = wide.transpose(1, 2, 0) if planar == "contig" else wide
+        tifffile.imwrite(path, stored, photometric="minisblack", planarconfig=planar if bands > 1 else None,
+                         byteorder=byteorder, metadata=None, **options)
+        _mark_complex_int(path, bands)
+        return data
+
+    return Variant(f"tifffile-{id}", write, **flags)
+
+
+def _mark_complex_int(path: Path, bands: int) -> None:
+    import tifffile
+
+    with tifffile.TiffFile(path) as tif:
+        tag = tif.pages[0].tags["SampleFormat"]
+        offset, order = tag.valueoffset, "little" if tif.byteorder == "<" else "big"
+    with open(path, "r+b") as f:
+        f.seek(offset)
+        f.write((5).to_bytes(2, order) * bands)

@@ -86,6 +86,10 @@ VARIANTS: list[Variant] = [
     gdal_variant("rgb-webp-lossless", "uint8", 3, tiled=True, blockxsize=32, blockysize=32, compress="WEBP",
                  webp_lossless=True),
     Variant("gdal-sparse-tiles", write_sparse),
+    # Predictor 2 on floats: the delta filter decodes the bit patterns (virtual_tiff.reinterpret has no v2 codec).
+    gdal_variant("float32-pixel-pred2-be", "float32", 3, tiled=True, blockxsize=32, blockysize=32, compress="DEFLATE",
+                 predictor=2, endianness="BIG"),
+    gdal_variant("float64-pred2", "float64", tiled=True, blockxsize=32, blockysize=32, compress="ZSTD", predictor=2),
 ]
 
 
@@ -205,8 +209,10 @@ def test_nested_datatree_round_trips_as_groups(format, tmp_path, registry):
         # GDAL's LERC masks need virtual_tiff.lerc, which has no zarr v2 (numcodecs) form.
         (gdal_variant("lerc-zstd", "float32", tiled=True, blockxsize=32, blockysize=32, compress="LERC_ZSTD"),
          "lerc"),
+        # Complex integers are widened to complex floats, which no numcodecs codec does.
+        (gdal_variant("cint16", "complex_int16", tiled=True, blockxsize=32, blockysize=32), "complex_int"),
     ],
-    ids=["partial-strip", "lerc"],
+    ids=["partial-strip", "lerc", "complex-int16"],
 )
 def test_chains_of_our_own_codecs_are_refused_by_name(variant, codec, tmp_path, registry):
     path = tmp_path / "refused.tif"

@@ -4,8 +4,10 @@ Chains use core Zarr codecs first and imagecodecs-zarr's codecs otherwise,
 with exactly their names and configurations, so a store opens with zarr and
 imagecodecs-zarr installed and without importing virtual_tiff.
 
-A chain reads, in encode order: ``transpose`` (chunky pixels), an optional
-predictor filter, one array->bytes serializer, and an optional compressor.
+A chain reads, in encode order: ``transpose`` (chunky pixels), the complex integers' parts
+(``virtual_tiff.complex_int``), an optional predictor filter (on floats, after
+``virtual_tiff.reinterpret`` views their bit patterns as integers), one array->bytes serializer,
+and an optional compressor.
 
 Why Deflate is ``numcodecs.zlib``, even where the chain already needs imagecodecs (predictor
 2's ``imagecodecs_delta``): it is the portable name (zarr + numcodecs, also zarrs), and
@@ -26,7 +28,7 @@ import numpy as np
 
 from virtual_tiff.build._chunks import ChunkGrid
 from virtual_tiff.build._dtypes import SampleType
-from virtual_tiff.codecs import MASKED_LERC, SHORT_STRIP, ZERO_PAD, json_number
+from virtual_tiff.codecs import COMPLEX_INT, MASKED_LERC, REINTERPRET, SHORT_STRIP, ZERO_PAD, json_number
 from virtual_tiff.errors import UnsupportedTIFFError
 from virtual_tiff.geo import parse_nodata
 from virtual_tiff.tiff import (
@@ -216,12 +218,28 @@ def _sample_axis(enc: ChunkEncoding) -> int:
     return -2 if enc.chunky else -1
 
 
+#: Float samples -> the unsigned integers of their width, which libtiff's Predictor 2 differences.
+FLOAT_BIT_PATTERNS: dict[str, str] = {"f2": "uint16", "f4": "uint32", "f8": "uint64"}
+
+
+def _complex_parts(enc: ChunkEncoding) -> list[Codec]:
+    """Complex integers are stored as their integer parts: the array's complex samples are widened from them."""
+    if enc.sample.complex_parts is None:
+        return []
+    return [{"name": COMPLEX_INT, "configuration": {"data_type": enc.sample.complex_parts}}]
+
+
 def _predictor_filter(enc: ChunkEncoding, ifd: IFD) -> list[Codec]:
+    """Predictor 2 differences integers; on float samples (GDAL ``PREDICTOR=2`` on Float32), libtiff
+    differences their bit patterns, so the delta runs on the ``virtual_tiff.reinterpret`` view."""
     if enc.predictor != Predictor.HORIZONTAL:
         return []
-    if enc.dtype.kind not in "ui":
-        raise ifd.error(UnsupportedTIFFError, Tag.Predictor, f"HORIZONTAL predictor on {enc.dtype} samples")
-    return [{"name": "imagecodecs_delta", "configuration": {"axis": _sample_axis(enc), "dist": 1}}]
+    delta = {"name": "imagecodecs_delta", "configuration": {"axis": _sample_axis(enc), "dist": 1}}
+    if enc.dtype.kind in "ui":
+        return [delta]
+    if enc.dtype.str[1:] in FLOAT_BIT_PATTERNS:
+        return [{"name": REINTERPRET, "configuration": {"data_type": FLOAT_BIT_PATTERNS[enc.dtype.str[1:]]}}, delta]
+    raise ifd.error(UnsupportedTIFFError, Tag.Predictor, f"HORIZONTAL predictor on {enc.dtype} samples")
 
 
 def codec_chain(enc: ChunkEncoding, ifd: IFD) -> list[Codec]:
@@ -238,6 +256,9 @@ def codec_chain(enc: ChunkEncoding, ifd: IFD) -> list[Codec]:
     if enc.chunky:
         chain.append({"name": "transpose", "configuration": {"order": [1, 2, 0]}})
     if enc.compression in IMAGE_CODECS:
+        if enc.sample.complex_parts is not None:
+            raise ifd.error(UnsupportedTIFFError, Tag.SampleFormat,
+                            f"COMPLEXINT samples compressed with {enc.compression.name}")
         if enc.predictor != Predictor.NONE:
             raise ifd.error(
                 UnsupportedTIFFError, Tag.Predictor, f"{enc.predictor.name} predictor with {enc.compression.name}"
@@ -255,6 +276,7 @@ def codec_chain(enc: ChunkEncoding, ifd: IFD) -> list[Codec]:
             Tag.Compression,
             f"Compression {enc.compression.name} ({int(enc.compression)}) has no Zarr codec",
         )
+    chain += _complex_parts(enc)
     chain += _predictor_filter(enc, ifd)
     chain.append(_serializer(enc, ifd))
     if enc.pad_to is not None:

@@ -44,7 +44,7 @@ class ChunkGrid:
         row_samples = self.chunk_width * self.chunky_bands
         if sample.packed_bits is not None:
             return math.ceil(row_samples * sample.packed_bits / 8)
-        return row_samples * sample.dtype.itemsize
+        return row_samples * sample.stored_itemsize
 
     def raw_chunk_bytes(self, sample: SampleType) -> int:
         """Bytes of one full decompressed chunk, which is what Zarr decodes."""
