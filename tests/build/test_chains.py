@@ -367,6 +367,35 @@ def test_sample_type_chains(bits, fmt, dtype, byteorder, predictor, layout):
                                                 enc.sample.complex_parts)
 
 
+# --------------------------------------------------------------------------- FillOrder 2
+
+BITORDER = {"name": "virtual_tiff.bitorder"}
+
+
+@pytest.mark.parametrize("layout", KEY_LAYOUTS, ids=lambda lo: lo.id)
+@pytest.mark.parametrize("compression", list(BYTES_COMPRESSORS), ids=lambda c: c.name)
+def test_fill_order_2_reverses_the_stored_bytes_first(compression, layout):
+    """The stored bytes' bits are reversed before anything else decodes them: the last codec, decoded first."""
+    ifd = make_ifd(layout, compression=compression, predictor=P.HORIZONTAL, tags={Tag.FillOrder: u16(2)})
+    enc = encoding(ifd, layout)
+    assert codec_chain(enc, ifd) == [*bytes_chain(layout, enc.dtype, "<", P.HORIZONTAL, compression, enc.pad_to),
+                                     BITORDER]
+
+
+@pytest.mark.parametrize("compression", [C.CCITTRLE, C.CCITT_T4, C.CCITT_T6], ids=lambda c: c.name)
+def test_fill_order_2_ccitt_reverses_the_stream_first(compression):
+    ifd = make_ifd(LAYOUT["single-strips"], bits=1, compression=compression, tags={Tag.FillOrder: u16(2)})
+    chain = codec_chain(derived_encoding(ifd), ifd)
+    assert chain[-1] == BITORDER and chain[0]["name"].startswith("imagecodecs_ccitt") and len(chain) == 2
+
+
+def test_fill_order_2_leaves_jpeg_as_stored():
+    """libtiff and tifffile never reverse a JPEG stream: the chain is FillOrder 1's."""
+    ifd = make_ifd(LAYOUT["chunky-tiles"], bits=8, compression=C.JPEG, photometric=Photometric.RGB,
+                   tags={Tag.FillOrder: u16(2)})
+    assert codec_chain(derived_encoding(ifd), ifd) == image_chain(LAYOUT["chunky-tiles"], jpeg("RGB", "RGB"))
+
+
 # --------------------------------------------------------------------------- bit-packed samples
 
 
@@ -553,11 +582,14 @@ REFUSALS = [
               PREDICTOR, f"{predictor.name} on bit-packed samples", layout)
       for bits in (1, 12) for predictor in (P.HORIZONTAL, P.FLOATINGPOINT) for c in (C.NONE, C.LZW)
       for layout in (LAYOUT["single-tiles"], LAYOUT["chunky-partial-strip"])),
-    # FillOrder 2, whatever the compression.
-    *(Refusal(f"fill-order-2-{c.name}", dict(bits=1 if c == C.CCITT_T6 else 8, compression=c,
-                                            tags={Tag.FillOrder: u16(2)}),
-              "FillOrder (266)", r"FillOrder LSB2MSB \(reversed bits\)")
-      for c in (C.NONE, C.DEFLATE, C.CCITT_T6, C.JPEG)),
+    # FillOrder 2 with an image codec whose stream libtiff reverses and tifffile does not; FillOrder values but 1, 2.
+    *(Refusal(f"fill-order-2-{c.name}", dict(bits=8, compression=c, tags={Tag.FillOrder: u16(2)}),
+              "FillOrder (266)", rf"FillOrder LSB2MSB \(reversed bits\) with {c.name}: libtiff reverses the stream, "
+              "tifffile does not")
+      for c in (C.PNG, C.WEBP, C.JPEGXL, C.JPEG2000, C.JPEGXR, C.LERC)),
+    *(Refusal(f"fill-order-{v}", dict(bits=8, compression=C.DEFLATE, tags={Tag.FillOrder: u16(v)}),
+              "FillOrder (266)", f"unknown FillOrder value {v}")
+      for v in (0, 3)),
     # YCbCr that JPEG does not decode to RGB: subsampled chroma has no Zarr codec.
     *(Refusal(f"ycbcr-with-{c.name}", dict(bits=8, compression=c, photometric=Photometric.YCBCR), PHOTOMETRIC,
               f"YCbCr samples compressed with {c.name}: subsampled chroma has no Zarr codec", LAYOUT["chunky-tiles"])

@@ -12,7 +12,7 @@ import xarray as xr
 
 from tests.helpers.oracles import assert_pixels_equal_independent_readers, read_rasterio, read_tifffile
 from tests.helpers.samples import HEIGHT, WIDTH, sample_data
-from tests.helpers.variants import Variant, gdal_variant, tifffile_variant
+from tests.helpers.variants import Variant, fill_order_2, gdal_variant, tifffile_variant
 from tests.helpers.virtual import file_url, open_virtual
 from virtual_tiff import VirtualTIFF
 
@@ -83,6 +83,20 @@ FEATURES: list[Variant] = [
     _packed(20, "uint32", compress="ZSTD"),
     # CCITT bilevel.
     *(_packed(1, "uint8", compress=c) for c in ("CCITTRLE", "CCITTFAX3", "CCITTFAX4")),
+    # FillOrder 2 (fax and scanner output): every stored byte bit-reversed, undone before decompressing.
+    *(fill_order_2(v) for v in (
+        tifffile_variant("uint16-none", "uint16"),
+        tifffile_variant("uint8-partial-strips-zlib", "uint8", tile=None, rowsperstrip=7, compression="zlib"),
+        tifffile_variant("uint16-chunky-lzw-pred2-be", "uint16", 3, compression="lzw", predictor=2, byteorder=">"),
+        tifffile_variant("float32-planar-zstd-pred3", "float32", 2, "separate", compression="zstd", predictor=3),
+        tifffile_variant("bigtiff-int16-packbits", "int16", compression="packbits", bigtiff=True),
+        _packed(1, "uint8"),
+        _packed(12, "uint16", compress="LZW"),
+        *(_packed(1, "uint8", compress=c) for c in ("CCITTRLE", "CCITTFAX3", "CCITTFAX4")),
+    )),
+    # JPEG streams are never bit-reversed: libtiff and tifffile read them whatever the FillOrder.
+    fill_order_2(gdal_variant("jpeg-rgb-tiles", "uint8", 3, tiled=True, blockxsize=32, blockysize=32, compress="JPEG",
+                              lossless=False, gdal_tolerance=12), reversed_chunks=False),
 ]
 
 

@@ -13,11 +13,13 @@ from zarr.core.dtype import parse_dtype
 from zarr.registry import get_codec_class
 
 from virtual_tiff.codecs import (
+    BITORDER,
     COMPLEX_INT,
     MASKED_LERC,
     REINTERPRET,
     SHORT_STRIP,
     ZERO_PAD,
+    Bitorder,
     ComplexInt,
     MaskedLerc,
     Reinterpret,
@@ -53,6 +55,7 @@ def buffer(data: bytes):
         ComplexInt(data_type="int16"),
         ComplexInt(data_type="int32"),
         Reinterpret(data_type="uint32"),
+        Bitorder(),
     ],
 )
 def test_each_codec_round_trips_through_json_the_registry_and_pickle(codec):
@@ -85,7 +88,8 @@ def test_invalid_configurations_are_refused_on_construction(make):
 
 def test_names_are_the_stored_ones():
     assert (ZERO_PAD, SHORT_STRIP, MASKED_LERC) == ("virtual_tiff.zero_pad", "virtual_tiff.short_strip", "virtual_tiff.lerc")
-    assert (COMPLEX_INT, REINTERPRET) == ("virtual_tiff.complex_int", "virtual_tiff.reinterpret")
+    assert (COMPLEX_INT, REINTERPRET, BITORDER) == ("virtual_tiff.complex_int", "virtual_tiff.reinterpret",
+                                                    "virtual_tiff.bitorder")
     assert math.isnan(MaskedLerc.from_dict({"name": MASKED_LERC, "configuration": {"masked_value": "NaN"}}).masked_value)
 
 
@@ -191,3 +195,12 @@ def test_reinterpret_views_bit_patterns_and_changes_no_value():
     np.testing.assert_array_equal(bits, floats.view("uint32"))
     again = codec._decode_sync(ndbuffer(bits), spec((2, 3), "float32")).as_numpy_array()
     np.testing.assert_array_equal(again.view("uint32"), floats.view("uint32"))
+
+
+def test_bitorder_reverses_every_byte_both_ways_into_a_new_buffer():
+    codec = Bitorder()
+    stored = buffer(bytes([0b00000001, 0b10110000, 0xFF, 0x00]))
+    reversed_bits = codec._decode_sync(stored, spec((4,), "uint8"))
+    assert reversed_bits.to_bytes() == bytes([0b10000000, 0b00001101, 0xFF, 0x00])
+    assert stored.to_bytes() == bytes([0b00000001, 0b10110000, 0xFF, 0x00])
+    assert codec.compute_encoded_size(4, spec((4,), "uint8")) == 4

@@ -12,11 +12,13 @@ from tests.helpers.samples import HEIGHT, WIDTH, sample_data
 from tests.helpers.virtual import file_url
 from virtual_tiff import VirtualTIFF
 from virtual_tiff.codecs import (
+    BITORDER,
     COMPLEX_INT,
     MASKED_LERC,
     REINTERPRET,
     SHORT_STRIP,
     ZERO_PAD,
+    Bitorder,
     ComplexInt,
     MaskedLerc,
     Reinterpret,
@@ -30,6 +32,7 @@ CODECS = [
     pytest.param(SHORT_STRIP, ShortStrip, id="short_strip"),
     pytest.param(COMPLEX_INT, ComplexInt, id="complex_int"),
     pytest.param(REINTERPRET, Reinterpret, id="reinterpret"),
+    pytest.param(BITORDER, Bitorder, id="bitorder"),
 ]
 
 

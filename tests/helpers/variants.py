@@ -7,6 +7,7 @@ its file (deterministic, smooth data) and which independent readers can check it
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -143,3 +144,42 @@ def _mark_complex_int(path: Path, bands: int) -> None:
     with open(path, "r+b") as f:
         f.seek(offset)
         f.write((5).to_bytes(2, order) * bands)
+
+
+def fill_order_2(variant: Variant, *, reversed_chunks: bool = True) -> Variant:
+    """``variant`` stored in FillOrder 2 (LSB2MSB), which neither GDAL nor tifffile writes: the file is rebuilt
+    with every stored strip or tile bit-reversed (as libtiff writes them; not JPEG's, which libtiff never
+    reverses: ``reversed_chunks=False``) and the FillOrder tag added."""
+
+    def write(path: Path) -> np.ndarray:
+        data = variant.write(path)
+        path.write_bytes(_fill_order_2_file(path, reversed_chunks))
+        return data
+
+    return dataclasses.replace(variant, id=f"{variant.id}-fillorder2", write=write)
+
+
+def _fill_order_2_file(path: Path, reversed_chunks: bool) -> bytes:
+    """The first IFD of ``path`` as a new file: its tags as stored, FillOrder 2, its chunks bit-reversed or not."""
+    import imagecodecs
+    import tifffile
+
+    from tests.helpers.tiffbuilder import LONG, LONG8, SHORT, At, Field, Flavour, build_tiff
+
+    raw = path.read_bytes()
+    with tifffile.TiffFile(path) as tif:
+        page = tif.pages[0]
+        flavour = Flavour(tif.byteorder, tif.is_bigtiff)
+        offsets_tag = 324 if page.is_tiled else 273
+        chunks = [raw[o : o + n] for o, n in zip(page.dataoffsets, page.databytecounts, strict=True)]
+        fields = [
+            Field(tag.code, int(tag.dtype), raw[tag.valueoffset : tag.valueoffset + tag.valuebytecount], count=tag.count)
+            for tag in page.tags.values()
+            if tag.code not in (offsets_tag, 266)
+        ]
+    starts = np.cumsum([0] + [len(c) for c in chunks[:-1]])
+    fields.append(Field(offsets_tag, LONG8 if flavour.bigtiff else LONG, tuple(At(plus=int(s)) for s in starts)))
+    fields.append(Field(266, SHORT, (2,)))
+    if reversed_chunks:
+        chunks = [imagecodecs.bitorder_decode(c) for c in chunks]
+    return build_tiff([fields], flavour, data=b"".join(chunks))

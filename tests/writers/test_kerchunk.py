@@ -22,7 +22,7 @@ from xarray.backends.zarr import FillValueCoder
 from tests.helpers.oracles import read_tifffile
 from tests.helpers.pyramid import assert_pyramid_tree, write_pyramid
 from tests.helpers.samples import sample_data
-from tests.helpers.variants import Variant, gdal_variant, tifffile_variant
+from tests.helpers.variants import Variant, fill_order_2, gdal_variant, tifffile_variant
 from tests.helpers.virtual import file_url
 from virtual_tiff import UnsupportedTIFFError, VirtualTIFF, open_virtual_mfdataset
 from virtual_tiff.io import ATTRIBUTE
@@ -90,6 +90,9 @@ VARIANTS: list[Variant] = [
     gdal_variant("float32-pixel-pred2-be", "float32", 3, tiled=True, blockxsize=32, blockysize=32, compress="DEFLATE",
                  predictor=2, endianness="BIG"),
     gdal_variant("float64-pred2", "float64", tiled=True, blockxsize=32, blockysize=32, compress="ZSTD", predictor=2),
+    # FillOrder 2: imagecodecs_bitorder reverses the stored bytes first, as the compressor.
+    fill_order_2(tifffile_variant("uint16-zlib-pred2", "uint16", compression="zlib", predictor=2)),
+    fill_order_2(tifffile_variant("uint8-none", "uint8")),
 ]
 
 

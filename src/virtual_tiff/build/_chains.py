@@ -7,7 +7,7 @@ imagecodecs-zarr installed and without importing virtual_tiff.
 A chain reads, in encode order: ``transpose`` (chunky pixels), the complex integers' parts
 (``virtual_tiff.complex_int``), an optional predictor filter (on floats, after
 ``virtual_tiff.reinterpret`` views their bit patterns as integers), one array->bytes serializer,
-and an optional compressor.
+and an optional compressor; ``virtual_tiff.bitorder`` last, decoded first, when FillOrder is 2.
 
 Why Deflate is ``numcodecs.zlib``, even where the chain already needs imagecodecs (predictor
 2's ``imagecodecs_delta``): it is the portable name (zarr + numcodecs, also zarrs), and
@@ -28,7 +28,7 @@ import numpy as np
 
 from virtual_tiff.build._chunks import ChunkGrid
 from virtual_tiff.build._dtypes import SampleType
-from virtual_tiff.codecs import COMPLEX_INT, MASKED_LERC, REINTERPRET, SHORT_STRIP, ZERO_PAD, json_number
+from virtual_tiff.codecs import BITORDER, COMPLEX_INT, MASKED_LERC, REINTERPRET, SHORT_STRIP, ZERO_PAD, json_number
 from virtual_tiff.errors import UnsupportedTIFFError
 from virtual_tiff.geo import parse_nodata
 from virtual_tiff.tiff import (
@@ -242,10 +242,34 @@ def _predictor_filter(enc: ChunkEncoding, ifd: IFD) -> list[Codec]:
     raise ifd.error(UnsupportedTIFFError, Tag.Predictor, f"HORIZONTAL predictor on {enc.dtype} samples")
 
 
+#: Compressions whose streams libtiff and tifffile both read whatever the FillOrder: JPEG's bytes are never reversed.
+FILL_ORDER_IGNORED = (Compression.JPEG,)
+#: Image codecs whose FillOrder 2 streams both readers reverse first (libtiff's CCITT decoders read them reversed).
+FILL_ORDER_REVERSED_IMAGES = (Compression.CCITTRLE, Compression.CCITT_T4, Compression.CCITT_T6)
+
+
+def _fill_order(compression: Compression, ifd: IFD) -> list[Codec]:
+    """FillOrder 2 reverses the bits of every stored byte: undone first, before any decompression, as libtiff and
+    tifffile do. Other image codecs are refused: libtiff reverses their streams, tifffile does not."""
+    fill_order = ifd.int(Tag.FillOrder, FillOrder.MSB2LSB)
+    if fill_order == FillOrder.MSB2LSB or (fill_order == FillOrder.LSB2MSB and compression in FILL_ORDER_IGNORED):
+        return []
+    if fill_order != FillOrder.LSB2MSB:
+        raise ifd.error(UnsupportedTIFFError, Tag.FillOrder, f"unknown FillOrder value {fill_order}")
+    if compression in BYTES_COMPRESSORS or compression in FILL_ORDER_REVERSED_IMAGES:
+        return [{"name": BITORDER}]
+    raise ifd.error(UnsupportedTIFFError, Tag.FillOrder,
+                    f"FillOrder LSB2MSB (reversed bits) with {compression.name}: libtiff reverses the stream, "
+                    "tifffile does not")
+
+
 def codec_chain(enc: ChunkEncoding, ifd: IFD) -> list[Codec]:
     """The Zarr v3 codecs, in encode order, that turn a stored TIFF chunk into samples."""
-    if ifd.int(Tag.FillOrder, FillOrder.MSB2LSB) != FillOrder.MSB2LSB:
-        raise ifd.error(UnsupportedTIFFError, Tag.FillOrder, "FillOrder LSB2MSB (reversed bits)")
+    return [*_samples_chain(enc, ifd), *_fill_order(enc.compression, ifd)]
+
+
+def _samples_chain(enc: ChunkEncoding, ifd: IFD) -> list[Codec]:
+    """The chain of a chunk stored in FillOrder 1."""
     if ifd.photometric == Photometric.YCBCR and enc.compression != Compression.JPEG:
         raise ifd.error(
             UnsupportedTIFFError,

@@ -4,6 +4,8 @@ Each is registered with zarr on import and through the ``zarr.codecs`` entry poi
 that names one opens wherever virtual-tiff is installed; only the files that need one use it.
 """
 
+from virtual_tiff.codecs.bitorder import NAME as BITORDER
+from virtual_tiff.codecs.bitorder import Bitorder
 from virtual_tiff.codecs.complex_int import NAME as COMPLEX_INT
 from virtual_tiff.codecs.complex_int import ComplexInt
 from virtual_tiff.codecs.masked_lerc import NAME as MASKED_LERC
@@ -16,11 +18,13 @@ from virtual_tiff.codecs.zero_pad import NAME as ZERO_PAD
 from virtual_tiff.codecs.zero_pad import ZeroPad
 
 __all__ = [
+    "BITORDER",
     "COMPLEX_INT",
     "MASKED_LERC",
     "REINTERPRET",
     "SHORT_STRIP",
     "ZERO_PAD",
+    "Bitorder",
     "ComplexInt",
     "MaskedLerc",
     "Reinterpret",

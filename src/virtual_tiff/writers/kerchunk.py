@@ -28,6 +28,8 @@ the last are ``filters``, the last is the ``compressor``):
 ``_png``, ``_webp``, ``_jpegxl``,
 ``_jpeg2k``, ``_jpegxr``, ``_lerc``,
 ``_lzw``, ``_packbits``
+``virtual_tiff.bitorder``         ``imagecodecs_bitorder`` (numcodecs' form reverses bytes,
+                                  so it may follow a compressor)
 ``numcodecs.zlib`` / ``zstd`` /   ``zlib`` / ``zstd`` / ``lzma``
 ``numcodecs.lzma``
 ``imagecodecs_deflate``           ``imagecodecs_deflate`` (imagecodecs.numcodecs), same
@@ -94,7 +96,7 @@ from xarray.conventions import encode_dataset_coordinates
 from zarr.core.metadata import ArrayV3Metadata
 from zarr.dtype import parse_data_type
 
-from virtual_tiff.codecs import COMPLEX_INT, REINTERPRET, ZERO_PAD
+from virtual_tiff.codecs import BITORDER, COMPLEX_INT, REINTERPRET, ZERO_PAD
 from virtual_tiff.errors import UnsupportedTIFFError
 
 Format = Literal["json", "parquet"]
@@ -166,6 +168,7 @@ NUMCODECS: dict[str, CodecMap] = {
     "imagecodecs_ccittrle": _with_size("imagecodecs_ccittrle"),
     "imagecodecs_ccittfax3": _with_size("imagecodecs_ccittfax3"),
     "imagecodecs_ccittfax4": _with_size("imagecodecs_ccittfax4"),
+    BITORDER: _same("imagecodecs_bitorder"),
 }
 
 #: Why a codec we know of has no v2 form, for the error message.
