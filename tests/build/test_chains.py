@@ -475,8 +475,10 @@ JPEG_ROWS = [
     ("rgb-planar-partial-strip", LAYOUT["planar-partial-strip"], Photometric.RGB, TABLES_ARRAY,
      jpeg("GRAYSCALE", "GRAYSCALE", B64)),
     ("no-photometric", LAYOUT["single-tiles"], None, None, {"name": "imagecodecs_jpeg", "configuration": {}}),
-    # RGB + alpha and grey + alpha (GDAL, libtiff): more components than the colour space, none transformed.
-    ("rgb-alpha-chunky-tiles", CMYK_TILES, Photometric.RGB, None, jpeg("UNKNOWN", "UNKNOWN")),
+    # RGB + alpha, grey + alpha, three-band grey (GDAL, libtiff): other components than the colour space, none
+    # transformed; libjpeg copies 3 and 4 components unconverted when told RGB or CMYK on both sides.
+    ("rgb-alpha-chunky-tiles", CMYK_TILES, Photometric.RGB, None, jpeg("CMYK", "CMYK")),
+    ("gray-3-bands-chunky-tiles", LAYOUT["chunky-tiles"], Photometric.MINISBLACK, None, jpeg("RGB", "RGB")),
     ("gray-alpha-chunky-tiles", GRAY_ALPHA_TILES, Photometric.MINISBLACK, TABLES_ARRAY, jpeg("UNKNOWN", "UNKNOWN", B64)),
 ]
 

@@ -57,6 +57,12 @@ FEATURES: list[Variant] = [
                  photometric="RGB", alpha="YES", lossless=False, gdal_tolerance=12),
     gdal_variant("jpeg-gray-alpha-strips", "uint8", 2, compress="JPEG", alpha="YES", lossless=False,
                  gdal_tolerance=12),
+    # Three (and four) MinIsBlack bands in one JPEG: raw components, never YCbCr converted to RGB (tifffile's
+    # libjpeg guesses YCbCr for three unmarked components and converts them: not an oracle here).
+    gdal_variant("jpeg-gray-3-bands", "uint8", 3, tiled=True, blockxsize=32, blockysize=32, compress="JPEG",
+                 photometric="MINISBLACK", lossless=False, gdal_tolerance=12, tifffile_reads=False),
+    gdal_variant("jpeg-gray-4-bands-strips", "uint8", 4, compress="JPEG", photometric="MINISBLACK", lossless=False,
+                 gdal_tolerance=12),
     *(
         tifffile_variant(f"ycbcr-jpeg-{ss[0]}{ss[1]}", "uint8", 3, compression="jpeg", photometric="ycbcr",
                          compressionargs={"subsampling": ss}, lossless=False, gdal_tolerance=12)
@@ -118,6 +124,21 @@ def test_colour_spaces_are_raw_samples_like_tifffile(photometric, bands, tmp_pat
     da = open_virtual(file_url(path), registry)["0"]
     np.testing.assert_array_equal(da.values, read_tifffile(path))
     assert da.attrs["photometric"] == photometric.upper()
+
+
+def test_cmyk_jpeg_is_raw_cmyk_like_tifffile_and_gdals_raw_read(tmp_path, registry):
+    """GDAL converts a CMYK JPEG to RGBA unless it is opened ``GTIFF_RAW:``; CMYK stays 4 raw samples here."""
+    import rasterio
+
+    path = tmp_path / "cmyk-jpeg.tif"
+    with rasterio.open(path, "w", driver="GTiff", height=HEIGHT, width=WIDTH, count=4, dtype="uint8", tiled=True,
+                       blockxsize=32, blockysize=32, compress="JPEG", photometric="CMYK") as dst:
+        dst.write(sample_data("uint8", 4))
+    da = open_virtual(file_url(path), registry)["0"]
+    with rasterio.open(f"GTIFF_RAW:{path}") as src:
+        np.testing.assert_array_equal(da.values, src.read())
+    np.testing.assert_array_equal(da.values, read_tifffile(path))
+    assert da.attrs["photometric"] == "SEPARATED"
 
 
 def test_palette_gives_indices_and_the_colormap(tmp_path, registry):

@@ -122,9 +122,13 @@ JPEG_COLORSPACES: dict[Photometric, tuple[str, str, int]] = {
     Photometric.YCBCR: ("YCbCr", "RGB", 3),
     Photometric.SEPARATED: ("CMYK", "CMYK", 4),
 }
-#: A JPEG with other components than its Photometric's (RGB + alpha, grey + alpha: GDAL and
-#: libtiff write these with no colour transform) decodes its components as stored.
-JPEG_RAW_COMPONENTS = ("UNKNOWN", "UNKNOWN")
+#: A JPEG with other components than its Photometric's (RGB + alpha, grey + alpha, three-band
+#: MinIsBlack: GDAL and libtiff write these with no colour transform) decodes its components as
+#: stored, as libtiff does. libjpeg's UNKNOWN means "guess" to imagecodecs, and libjpeg guesses
+#: YCbCr for three unmarked components (then converts them to RGB: other pixels), so a count that
+#: libjpeg has a colour space for names that space on both sides, which libjpeg copies unconverted.
+JPEG_RAW_COMPONENTS: dict[int, tuple[str, str]] = {3: ("RGB", "RGB"), 4: ("CMYK", "CMYK")}
+JPEG_UNKNOWN_COMPONENTS = ("UNKNOWN", "UNKNOWN")
 
 
 def decoded_photometric(ifd: IFD) -> Photometric | None:
@@ -155,7 +159,7 @@ def _jpeg(ifd: IFD) -> Codec:
             if photometric == Photometric.YCBCR:
                 raise ifd.error(UnsupportedTIFFError, Tag.ExtraSamples,
                                 f"YCbCr JPEG with {samples} samples per pixel: no colour transform decodes it")
-            jpeg, data = JPEG_RAW_COMPONENTS
+            jpeg, data = JPEG_RAW_COMPONENTS.get(samples, JPEG_UNKNOWN_COMPONENTS)
         config["colorspace_jpeg"], config["colorspace_data"] = jpeg, data
     return {"name": "imagecodecs_jpeg", "configuration": config}
 
