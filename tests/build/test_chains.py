@@ -367,6 +367,63 @@ def test_sample_type_chains(bits, fmt, dtype, byteorder, predictor, layout):
                                                 enc.sample.complex_parts)
 
 
+# --------------------------------------------------------------------------- YCbCr data units
+
+YCBCR_DEFAULTS = {"coefficients": [0.299, 0.587, 0.114], "reference_black_white": [0.0, 255.0, 128.0, 255.0, 128.0, 255.0]}
+
+
+def ycbcr_ifd(layout: Layout, compression: Compression = C.NONE, **tags: object) -> IFD:
+    return make_ifd(layout, bits=8, compression=compression, photometric=Photometric.YCBCR,
+                    tags={getattr(Tag, k): v for k, v in tags.items()})
+
+
+@pytest.mark.parametrize("compression", list(BYTES_COMPRESSORS), ids=lambda c: c.name)
+@pytest.mark.parametrize(("layout", "subsampling"), [(LAYOUT["chunky-tiles"], (2, 2)), (LAYOUT["chunky-strips"], (2, 1)),
+                                                     (LAYOUT["chunky-tiles"], (1, 1)), (LAYOUT["chunky-strips"], (4, 2))],
+                         ids=lambda v: v.id if isinstance(v, Layout) else "x".join(map(str, v)))
+def test_ycbcr_data_units_decode_to_rgb(compression, layout, subsampling):
+    """YCbCr not JPEG-compressed: ``virtual_tiff.ycbcr`` is the serializer, the compressor after it."""
+    ifd = ycbcr_ifd(layout, compression, YCbCrSubSampling=u16(*subsampling))
+    enc = derived_encoding(ifd)
+    assert enc.subsampling == subsampling
+    compressor = [] if BYTES_COMPRESSORS[compression] is None else [BYTES_COMPRESSORS[compression]]
+    assert codec_chain(enc, ifd) == [TRANSPOSE, {"name": "virtual_tiff.ycbcr", "configuration": {
+        "subsampling": list(subsampling), **YCBCR_DEFAULTS}}, *compressor]
+
+
+def test_ycbcr_carries_its_tags_the_short_strip_and_the_default_subsampling():
+    """YCbCrSubSampling defaults to 2 x 2 (TIFF 6.0, libtiff); YCbCrCoefficients and ReferenceBlackWhite as stored."""
+    values = hand_made_ifd({Tag.YCbCrCoefficients: np.array([0.2126, 0.7152, 0.0722]),
+                            Tag.ReferenceBlackWhite: np.array([16.0, 235, 128, 240, 128, 240])}).tags
+    strips_of_8 = Layout("chunky-strips-of-8", 3, CONTIG, False, 8, 3, WIDTH, 4)  # 100 rows = 12 x 8 + 4
+    ifd = ycbcr_ifd(strips_of_8, C.DEFLATE, YCbCrCoefficients=values[Tag.YCbCrCoefficients],
+                    ReferenceBlackWhite=values[Tag.ReferenceBlackWhite])
+    assert codec_chain(derived_encoding(ifd), ifd) == [TRANSPOSE, {"name": "virtual_tiff.ycbcr", "configuration": {
+        "subsampling": [2, 2], "coefficients": [0.2126, 0.7152, 0.0722],
+        "reference_black_white": [16.0, 235.0, 128.0, 240.0, 128.0, 240.0], "short_rows": 4}}, ZLIB]
+
+
+@pytest.mark.parametrize(
+    ("layout", "bits", "tags", "tag", "reason"),
+    [
+        pytest.param(LAYOUT["planar-tiles"], 8, {}, "PhotometricInterpretation (262)", "YCbCr other than 8-bit samples.*", id="planar"),
+        pytest.param(LAYOUT["chunky-tiles"], 16, {}, "PhotometricInterpretation (262)", "YCbCr other than 8-bit samples.*", id="16-bit"),
+        pytest.param(CMYK_TILES, 8, {}, "PhotometricInterpretation (262)", "YCbCr other than 8-bit samples.*", id="4-samples"),
+        pytest.param(LAYOUT["chunky-tiles"], 8, {Tag.Predictor: u16(2)}, "Predictor (317)",
+                     "HORIZONTAL predictor on YCbCr data units", id="predictor"),
+        pytest.param(LAYOUT["chunky-tiles"], 8, {Tag.YCbCrSubSampling: u16(3, 1)}, "YCbCrSubSampling (530)",
+                     r"YCbCrSubSampling \(3, 1\): TIFF allows 1, 2 or 4, vertical at most horizontal", id="subsampling-3"),
+        pytest.param(LAYOUT["chunky-partial-strip"], 8, {Tag.YCbCrSubSampling: u16(4, 4)}, "YCbCrSubSampling (530)",
+                     r"YCbCrSubSampling \(4, 4\): chunks that are not whole blocks of it", id="strip-of-7-rows-4x4"),
+    ],
+)
+def test_ycbcr_that_libtiff_does_not_decode_is_refused(layout, bits, tags, tag, reason):
+    ifd = make_ifd(layout, bits=bits, compression=C.DEFLATE, photometric=Photometric.YCBCR, tags=tags)
+    with pytest.raises(UnsupportedTIFFError, match=reason) as info:
+        codec_chain(derived_encoding(ifd), ifd)
+    assert info.value.tag == tag
+
+
 # --------------------------------------------------------------------------- FillOrder 2
 
 BITORDER = {"name": "virtual_tiff.bitorder"}
@@ -592,10 +649,10 @@ REFUSALS = [
     *(Refusal(f"fill-order-{v}", dict(bits=8, compression=C.DEFLATE, tags={Tag.FillOrder: u16(v)}),
               "FillOrder (266)", f"unknown FillOrder value {v}")
       for v in (0, 3)),
-    # YCbCr that JPEG does not decode to RGB: subsampled chroma has no Zarr codec.
+    # YCbCr in an image codec other than JPEG: it returns pixels, not the data units YCbCr stores.
     *(Refusal(f"ycbcr-with-{c.name}", dict(bits=8, compression=c, photometric=Photometric.YCBCR), PHOTOMETRIC,
-              f"YCbCr samples compressed with {c.name}: subsampled chroma has no Zarr codec", LAYOUT["chunky-tiles"])
-      for c in (C.NONE, C.DEFLATE, C.LZW, C.ZSTD, C.PACKBITS, C.PNG, C.WEBP, C.LERC, C.JPEG2000)),
+              f"YCbCr samples compressed with {c.name}: the codec does not return data units", LAYOUT["chunky-tiles"])
+      for c in (C.PNG, C.WEBP, C.LERC, C.JPEG2000)),
     # JPEG of a colour space it has no decoder setting for.
     *(Refusal(f"jpeg-{ph.name}", dict(bits=8, compression=C.JPEG, photometric=ph), PHOTOMETRIC,
               f"JPEG with Photometric {ph.name}")

@@ -18,12 +18,14 @@ from virtual_tiff.codecs import (
     MASKED_LERC,
     REINTERPRET,
     SHORT_STRIP,
+    YCBCR,
     ZERO_PAD,
     Bitorder,
     ComplexInt,
     MaskedLerc,
     Reinterpret,
     ShortStrip,
+    YCbCr,
     ZeroPad,
 )
 
@@ -56,6 +58,10 @@ def buffer(data: bytes):
         ComplexInt(data_type="int32"),
         Reinterpret(data_type="uint32"),
         Bitorder(),
+        YCbCr(subsampling=[2, 2], coefficients=[0.299, 0.587, 0.114],
+              reference_black_white=[0, 255, 128, 255, 128, 255]),
+        YCbCr(subsampling=(4, 1), coefficients=(0.2126, 0.7152, 0.0722),
+              reference_black_white=(16, 235, 128, 240, 128, 240), short_rows=3),
     ],
 )
 def test_each_codec_round_trips_through_json_the_registry_and_pickle(codec):
@@ -79,6 +85,13 @@ def test_each_codec_round_trips_through_json_the_registry_and_pickle(codec):
         lambda: ComplexInt(data_type="complex64"),
         lambda: Reinterpret(data_type="float32"),
         lambda: Reinterpret(data_type="int32"),
+        lambda: YCbCr(subsampling=[3, 1], coefficients=[0.299, 0.587, 0.114], reference_black_white=[0] * 6),
+        lambda: YCbCr(subsampling=[2, 4], coefficients=[0.299, 0.587, 0.114], reference_black_white=[0] * 6),
+        lambda: YCbCr(subsampling=[2, 2], coefficients=[0.299, 0, 0.114], reference_black_white=[0] * 6),
+        lambda: YCbCr(subsampling=[2, 2], coefficients=[0.299, 0.587], reference_black_white=[0] * 6),
+        lambda: YCbCr(subsampling=[2, 2], coefficients=[0.299, 0.587, 0.114], reference_black_white=["0"] * 6),
+        lambda: YCbCr(subsampling=[2, 2], coefficients=[0.299, 0.587, 0.114], reference_black_white=[0] * 6,
+                      short_rows=0),
     ],
 )
 def test_invalid_configurations_are_refused_on_construction(make):
@@ -88,8 +101,8 @@ def test_invalid_configurations_are_refused_on_construction(make):
 
 def test_names_are_the_stored_ones():
     assert (ZERO_PAD, SHORT_STRIP, MASKED_LERC) == ("virtual_tiff.zero_pad", "virtual_tiff.short_strip", "virtual_tiff.lerc")
-    assert (COMPLEX_INT, REINTERPRET, BITORDER) == ("virtual_tiff.complex_int", "virtual_tiff.reinterpret",
-                                                    "virtual_tiff.bitorder")
+    assert (COMPLEX_INT, REINTERPRET, BITORDER, YCBCR) == ("virtual_tiff.complex_int", "virtual_tiff.reinterpret",
+                                                           "virtual_tiff.bitorder", "virtual_tiff.ycbcr")
     assert math.isnan(MaskedLerc.from_dict({"name": MASKED_LERC, "configuration": {"masked_value": "NaN"}}).masked_value)
 
 
@@ -204,3 +217,25 @@ def test_bitorder_reverses_every_byte_both_ways_into_a_new_buffer():
     assert reversed_bits.to_bytes() == bytes([0b10000000, 0b00001101, 0xFF, 0x00])
     assert stored.to_bytes() == bytes([0b00000001, 0b10110000, 0xFF, 0x00])
     assert codec.compute_encoded_size(4, spec((4,), "uint8")) == 4
+
+
+BT601 = YCbCr(subsampling=[2, 2], coefficients=[0.299, 0.587, 0.114], reference_black_white=[0, 255, 128, 255, 128, 255])
+
+
+def test_ycbcr_decodes_data_units_with_libtiffs_conversion():
+    """One 2 x 2 block (Y 0, 50, 100, 255; Cb 41, Cr 82) and its neighbour, as GDAL reads them."""
+    units = bytes([0, 50, 100, 255, 41, 82, 128, 128, 128, 128, 128, 128])
+    rgb = BT601._decode_sync(buffer(units), spec((2, 4, 3), "uint8")).as_numpy_array()
+    np.testing.assert_array_equal(rgb[0, 0], [0, 63, 0])  # GDAL's pixel for Y 0, Cb 41, Cr 82
+    np.testing.assert_array_equal(rgb[:, 2:], np.full((2, 2, 3), 128))  # neutral chroma: grey, Y unchanged
+    assert rgb[1, 1, 1] == 255
+
+
+def test_ycbcr_refuses_a_chunk_of_any_other_size_and_pads_the_short_strip():
+    codec = YCbCr(subsampling=[2, 2], coefficients=[0.299, 0.587, 0.114],
+                  reference_black_white=[0, 255, 128, 255, 128, 255], short_rows=2)
+    short = codec._decode_sync(buffer(bytes(range(12))), spec((4, 4, 3), "uint8")).as_numpy_array()
+    assert short.shape == (4, 4, 3) and not short[2:].any()
+    for size in (6, 18, 30):
+        with pytest.raises(ValueError, match="data units"):
+            codec._decode_sync(buffer(bytes(size)), spec((4, 4, 3), "uint8"))

@@ -17,12 +17,14 @@ from virtual_tiff.codecs import (
     MASKED_LERC,
     REINTERPRET,
     SHORT_STRIP,
+    YCBCR,
     ZERO_PAD,
     Bitorder,
     ComplexInt,
     MaskedLerc,
     Reinterpret,
     ShortStrip,
+    YCbCr,
     ZeroPad,
 )
 
@@ -33,6 +35,7 @@ CODECS = [
     pytest.param(COMPLEX_INT, ComplexInt, id="complex_int"),
     pytest.param(REINTERPRET, Reinterpret, id="reinterpret"),
     pytest.param(BITORDER, Bitorder, id="bitorder"),
+    pytest.param(YCBCR, YCbCr, id="ycbcr"),
 ]
 
 

@@ -183,3 +183,75 @@ def _fill_order_2_file(path: Path, reversed_chunks: bool) -> bytes:
     if reversed_chunks:
         chunks = [imagecodecs.bitorder_decode(c) for c in chunks]
     return build_tiff([fields], flavour, data=b"".join(chunks))
+
+
+def ycbcr_variant(
+    id: str,
+    subsampling: tuple[int, int],
+    *,
+    compression: str | None = None,
+    tile: tuple[int, int] | None = None,
+    rowsperstrip: int | None = None,
+    height: int = HEIGHT,
+    width: int = WIDTH,
+    byteorder: str = "<",
+    reference_black_white: tuple[int, ...] | None = None,
+    coefficients: tuple[tuple[int, int], ...] | None = None,
+) -> Variant:
+    """YCbCr data units (TIFF 6.0 section 21: each block's luma, then its Cb and Cr), uncompressed or Deflate,
+    which neither GDAL nor tifffile writes outside JPEG. GDAL decodes them to RGB: the oracle (tifffile returns
+    raw samples). ``reference_black_white`` as integers, ``coefficients`` as (numerator, denominator)."""
+
+    def write(path: Path) -> np.ndarray:
+        import struct
+        import zlib
+
+        from tests.helpers.tiffbuilder import LONG, RATIONAL, SHORT, At, Field, Flavour, build_tiff
+
+        h, v = subsampling
+        y_plane = sample_data("uint8", 1, height, width)[0]
+        chroma = sample_data("uint8", 2, -(-height // v), -(-width // h))
+        chunk_h, chunk_w = tile or (rowsperstrip or height, width)
+        chunks = []
+        for r0 in range(0, height, chunk_h):
+            for c0 in range(0, width, chunk_w):
+                rows = chunk_h if tile else min(chunk_h, height - r0)
+                units = _data_units(y_plane, chroma, subsampling, r0, c0, rows, chunk_w)
+                chunks.append(zlib.compress(units) if compression == "zlib" else units)
+        rational = lambda pairs: b"".join(struct.pack(byteorder + "II", n, d) for n, d in pairs)  # noqa: E731
+        fields = [
+            Field(256, LONG, (width,)), Field(257, LONG, (height,)), Field(258, SHORT, (8, 8, 8)),
+            Field(259, SHORT, (8 if compression == "zlib" else 1,)), Field(262, SHORT, (6,)),
+            Field(277, SHORT, (3,)), Field(284, SHORT, (1,)), Field(530, SHORT, subsampling),
+        ]
+        starts = np.cumsum([0] + [len(c) for c in chunks[:-1]])
+        offsets = tuple(At(plus=int(s)) for s in starts)
+        counts = tuple(len(c) for c in chunks)
+        if tile:
+            fields += [Field(322, SHORT, (tile[1],)), Field(323, SHORT, (tile[0],)), Field(324, LONG, offsets),
+                       Field(325, LONG, counts)]
+        else:
+            fields += [Field(273, LONG, offsets), Field(278, LONG, (chunk_h,)), Field(279, LONG, counts)]
+        if reference_black_white is not None:
+            fields.append(Field(532, RATIONAL, rational((n, 1) for n in reference_black_white), count=6))
+        if coefficients is not None:
+            fields.append(Field(529, RATIONAL, rational(coefficients), count=3))
+        path.write_bytes(build_tiff([fields], Flavour(byteorder, False), data=b"".join(chunks)))
+        return np.stack([y_plane] * 3)
+
+    return Variant(f"ycbcr-{id}", write, lossless=False, tifffile_reads=False)
+
+
+def _data_units(y_plane: np.ndarray, chroma: np.ndarray, subsampling: tuple[int, int], r0: int, c0: int,
+                rows: int, cols: int) -> bytes:
+    """One chunk's data units; samples beyond the image (padding to whole blocks and tiles) are 0."""
+    h, v = subsampling
+    block_rows, blocks = -(-rows // v), -(-cols // h)
+    luma = np.zeros((block_rows * v, blocks * h), np.uint8)
+    part = y_plane[r0 : r0 + block_rows * v, c0 : c0 + blocks * h]
+    luma[: part.shape[0], : part.shape[1]] = part
+    cbcr = np.zeros((2, block_rows, blocks), np.uint8)
+    part = chroma[:, r0 // v : r0 // v + block_rows, c0 // h : c0 // h + blocks]
+    cbcr[:, : part.shape[1], : part.shape[2]] = part
+    units = luma.reshape(block_rows, v, blocks, h).transpose(0, 2, 1, 3).reshape(block_rows, blocks, v * h)
+    return np.concatenate([units, cbcr.transpose(1, 2, 0)], axis=-1).tobytes()

@@ -22,7 +22,7 @@ from xarray.backends.zarr import FillValueCoder
 from tests.helpers.oracles import read_tifffile
 from tests.helpers.pyramid import assert_pyramid_tree, write_pyramid
 from tests.helpers.samples import sample_data
-from tests.helpers.variants import Variant, fill_order_2, gdal_variant, tifffile_variant
+from tests.helpers.variants import Variant, fill_order_2, gdal_variant, tifffile_variant, ycbcr_variant
 from tests.helpers.virtual import file_url
 from virtual_tiff import UnsupportedTIFFError, VirtualTIFF, open_virtual_mfdataset
 from virtual_tiff.io import ATTRIBUTE
@@ -214,8 +214,10 @@ def test_nested_datatree_round_trips_as_groups(format, tmp_path, registry):
          "lerc"),
         # Complex integers are widened to complex floats, which no numcodecs codec does.
         (gdal_variant("cint16", "complex_int16", tiled=True, blockxsize=32, blockysize=32), "complex_int"),
+        # YCbCr data units decode to RGB through virtual_tiff.ycbcr, which numcodecs has no form of.
+        (ycbcr_variant("2x2", (2, 2), compression="zlib", tile=(32, 48)), "ycbcr"),
     ],
-    ids=["partial-strip", "lerc", "complex-int16"],
+    ids=["partial-strip", "lerc", "complex-int16", "ycbcr"],
 )
 def test_chains_of_our_own_codecs_are_refused_by_name(variant, codec, tmp_path, registry):
     path = tmp_path / "refused.tif"

@@ -28,7 +28,16 @@ import numpy as np
 
 from virtual_tiff.build._chunks import ChunkGrid
 from virtual_tiff.build._dtypes import SampleType
-from virtual_tiff.codecs import BITORDER, COMPLEX_INT, MASKED_LERC, REINTERPRET, SHORT_STRIP, ZERO_PAD, json_number
+from virtual_tiff.codecs import (
+    BITORDER,
+    COMPLEX_INT,
+    MASKED_LERC,
+    REINTERPRET,
+    SHORT_STRIP,
+    YCBCR,
+    ZERO_PAD,
+    json_number,
+)
 from virtual_tiff.errors import UnsupportedTIFFError
 from virtual_tiff.geo import parse_nodata
 from virtual_tiff.tiff import (
@@ -61,6 +70,8 @@ class ChunkEncoding:
     short_bytes: int | None = None
     #: Rows of that short last strip, for image codecs that decode it short.
     short_rows: int | None = None
+    #: YCbCrSubSampling when the chunks hold YCbCr data units (see :func:`virtual_tiff.build._chunks.ycbcr_subsampling`).
+    subsampling: tuple[int, int] | None = None
 
     @property
     def chunky(self) -> bool:
@@ -82,8 +93,9 @@ def chunk_encoding(ifd: IFD, sample: SampleType, grid: ChunkGrid) -> ChunkEncodi
         chunky_bands=grid.chunky_bands,
         chunk_width=grid.chunk_width,
         pad_to=grid.raw_chunk_bytes(sample) if grid.partial else None,
-        short_bytes=grid.row_bytes(sample) * grid.last_rows if grid.partial else None,
+        short_bytes=grid.stored_bytes(sample, grid.last_rows) if grid.partial else None,
         short_rows=grid.last_rows if grid.partial else None,
+        subsampling=grid.subsampling,
     )
 
 
@@ -132,9 +144,9 @@ JPEG_UNKNOWN_COMPONENTS = ("UNKNOWN", "UNKNOWN")
 
 
 def decoded_photometric(ifd: IFD) -> Photometric | None:
-    """What the decoded samples are: JPEG's YCbCr comes out as RGB."""
+    """What the decoded samples are: YCbCr comes out as RGB (JPEG's, and ``virtual_tiff.ycbcr``'s)."""
     photometric = ifd.photometric
-    if photometric == Photometric.YCBCR and ifd.compression == Compression.JPEG:
+    if photometric == Photometric.YCBCR:
         return Photometric.RGB
     return photometric
 
@@ -272,14 +284,65 @@ def codec_chain(enc: ChunkEncoding, ifd: IFD) -> list[Codec]:
     return [*_samples_chain(enc, ifd), *_fill_order(enc.compression, ifd)]
 
 
+#: The defaults libtiff reads YCbCr with when the tags are missing (TIFF 6.0's, and ITU-R BT.601's coefficients).
+YCBCR_COEFFICIENTS = (0.299, 0.587, 0.114)
+YCBCR_REFERENCE_BLACK_WHITE = (0.0, 255.0, 128.0, 255.0, 128.0, 255.0)
+
+
+def _numbers(ifd: IFD, tag: int, default: tuple[float, ...]) -> tuple[float, ...]:
+    """A tag of ``len(default)`` finite numbers (RATIONALs), or its default."""
+    value = ifd.get(tag)
+    if value is None:
+        return default
+    if not isinstance(value, np.ndarray) or value.dtype.kind not in "fiu" or value.size != len(default):
+        raise ifd.error(UnsupportedTIFFError, tag, f"expected {len(default)} numbers")
+    if not np.all(np.isfinite(value)):
+        raise ifd.error(UnsupportedTIFFError, tag, "holds NaN or infinite values")
+    return tuple(float(v) for v in value)
+
+
+def _ycbcr_chain(enc: ChunkEncoding, ifd: IFD) -> list[Codec]:
+    """YCbCr not JPEG-compressed: its data units (subsampled chroma) decode to RGB through ``virtual_tiff.ycbcr``,
+    as GDAL reads them (libtiff's RGBA interface), which takes 8-bit chunky samples only."""
+    photometric = Tag.PhotometricInterpretation
+    if enc.compression not in BYTES_COMPRESSORS:
+        raise ifd.error(UnsupportedTIFFError, photometric,
+                        f"YCbCr samples compressed with {enc.compression.name}: the codec does not return data units")
+    if (enc.subsampling is None or enc.sample.dtype != np.dtype("u1") or enc.sample.packed_bits is not None
+            or enc.chunky_bands != 3):
+        raise ifd.error(UnsupportedTIFFError, photometric,
+                        "YCbCr other than 8-bit samples, three per pixel, pixel-interleaved: libtiff decodes no other")
+    if enc.predictor != Predictor.NONE:
+        raise ifd.error(UnsupportedTIFFError, Tag.Predictor, f"{enc.predictor.name} predictor on YCbCr data units")
+    subsampling = enc.subsampling
+    h, v = subsampling
+    if ifd.is_tiled:
+        whole_blocks = ifd.int(Tag.TileWidth) % h == 0 and ifd.int(Tag.TileLength) % v == 0
+    else:
+        rows = ifd.int(Tag.RowsPerStrip, ifd.height)
+        whole_blocks = rows % v == 0 or rows >= ifd.height
+    if not whole_blocks:
+        raise ifd.error(UnsupportedTIFFError, Tag.YCbCrSubSampling,
+                        f"YCbCrSubSampling {subsampling}: chunks that are not whole blocks of it")
+    coefficients = _numbers(ifd, Tag.YCbCrCoefficients, YCBCR_COEFFICIENTS)
+    if coefficients[1] == 0:
+        raise ifd.error(UnsupportedTIFFError, Tag.YCbCrCoefficients, "a LumaGreen of 0: the conversion divides by it")
+    config: dict[str, object] = {
+        "subsampling": list(subsampling),
+        "coefficients": list(coefficients),
+        "reference_black_white": list(_numbers(ifd, Tag.ReferenceBlackWhite, YCBCR_REFERENCE_BLACK_WHITE)),
+    }
+    if enc.short_rows is not None:
+        config["short_rows"] = enc.short_rows
+    compressor = BYTES_COMPRESSORS[enc.compression]
+    return [{"name": "transpose", "configuration": {"order": [1, 2, 0]}}, {"name": YCBCR, "configuration": config},
+            *([] if compressor is None else [compressor(ifd)])]
+
+
 def _samples_chain(enc: ChunkEncoding, ifd: IFD) -> list[Codec]:
     """The chain of a chunk stored in FillOrder 1."""
     if ifd.photometric == Photometric.YCBCR and enc.compression != Compression.JPEG:
-        raise ifd.error(
-            UnsupportedTIFFError,
-            Tag.PhotometricInterpretation,
-            f"YCbCr samples compressed with {enc.compression.name}: subsampled chroma has no Zarr codec",
-        )
+        return _ycbcr_chain(enc, ifd)
     chain: list[Codec] = []
     if enc.chunky:
         chain.append({"name": "transpose", "configuration": {"order": [1, 2, 0]}})

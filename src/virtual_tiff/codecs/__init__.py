@@ -14,6 +14,9 @@ from virtual_tiff.codecs.reinterpret import NAME as REINTERPRET
 from virtual_tiff.codecs.reinterpret import Reinterpret
 from virtual_tiff.codecs.short_strip import NAME as SHORT_STRIP
 from virtual_tiff.codecs.short_strip import ShortStrip
+from virtual_tiff.codecs.ycbcr import NAME as YCBCR
+from virtual_tiff.codecs.ycbcr import SUBSAMPLINGS as YCBCR_SUBSAMPLINGS
+from virtual_tiff.codecs.ycbcr import YCbCr
 from virtual_tiff.codecs.zero_pad import NAME as ZERO_PAD
 from virtual_tiff.codecs.zero_pad import ZeroPad
 
@@ -23,12 +26,15 @@ __all__ = [
     "MASKED_LERC",
     "REINTERPRET",
     "SHORT_STRIP",
+    "YCBCR",
+    "YCBCR_SUBSAMPLINGS",
     "ZERO_PAD",
     "Bitorder",
     "ComplexInt",
     "MaskedLerc",
     "Reinterpret",
     "ShortStrip",
+    "YCbCr",
     "ZeroPad",
     "json_number",
 ]

@@ -37,7 +37,8 @@ the last are ``filters``, the last is the ``compressor``):
                                   :mod:`virtual_tiff.build._chains`; stores written with
                                   either name convert)
 ``virtual_tiff.zero_pad``,        refused: numcodecs has no such codec
-``virtual_tiff.complex_int``, any
+``virtual_tiff.complex_int``,
+``virtual_tiff.ycbcr``, any
 other codec
 ================================  =====================================================
 
@@ -96,7 +97,7 @@ from xarray.conventions import encode_dataset_coordinates
 from zarr.core.metadata import ArrayV3Metadata
 from zarr.dtype import parse_data_type
 
-from virtual_tiff.codecs import BITORDER, COMPLEX_INT, REINTERPRET, ZERO_PAD
+from virtual_tiff.codecs import BITORDER, COMPLEX_INT, REINTERPRET, YCBCR, ZERO_PAD
 from virtual_tiff.errors import UnsupportedTIFFError
 
 Format = Literal["json", "parquet"]
@@ -177,6 +178,8 @@ _REFUSALS = {
     "write this dataset as Zarr v3 (e.g. Icechunk) instead",
     COMPLEX_INT: "it widens complex integers (SampleFormat COMPLEXINT) to complex floats, which no numcodecs "
     "codec does; write this dataset as Zarr v3 (e.g. Icechunk) instead",
+    YCBCR: "it decodes YCbCr data units (subsampled chroma) to RGB, which no numcodecs codec does; write this "
+    "dataset as Zarr v3 (e.g. Icechunk) instead",
 }
 
 
