@@ -610,7 +610,7 @@ COMPLEX_SAMPLES = {"complex64": (64, SampleFormat.COMPLEXIEEEFP, "complex64"),
                    "CInt32": (64, SampleFormat.COMPLEXINT, "complex128")}
 INT_SAMPLES = {"uint8": (8, SampleFormat.UINT), "int16": (16, SampleFormat.INT), "uint32": (32, SampleFormat.UINT),
                "int64": (64, SampleFormat.INT), "complex64": (64, SampleFormat.COMPLEXIEEEFP)}
-WITHOUT_CODEC = [C.OJPEG, C.JBIG_BW, C.JBIG_COLOR, C.NEXT, C.CCITTRLEW, C.THUNDERSCAN, C.PIXARLOG, C.DCS, C.JBIG,
+WITHOUT_CODEC = [C.JBIG_BW, C.JBIG_COLOR, C.NEXT, C.CCITTRLEW, C.THUNDERSCAN, C.PIXARLOG, C.DCS, C.JBIG,
                  C.SGILOG, C.SGILOG24, C.ZSTD_DEPRECATED, C.WEBP_DEPRECATED]
 IMAGE_COMPRESSIONS = [C.JPEG, C.PNG, C.WEBP, C.JPEGXL, C.JPEGXL_DNG, C.JPEG2000, C.JPEGXR, C.LERC, C.CCITTRLE,
                       C.CCITT_T4, C.CCITT_T6]
@@ -657,6 +657,9 @@ REFUSALS = [
     *(Refusal(f"jpeg-{ph.name}", dict(bits=8, compression=C.JPEG, photometric=ph), PHOTOMETRIC,
               f"JPEG with Photometric {ph.name}")
       for ph in (Photometric.MINISWHITE, Photometric.PALETTE, Photometric.CIELAB, Photometric.MASK)),
+    # Old-style JPEG: libtiff rebuilds its streams, which no codec (nor tifffile) does.
+    Refusal("no-codec-OJPEG-says-why", dict(bits=8, compression=C.OJPEG), "Compression (259)",
+            r"Compression OJPEG \(6\) has no Zarr codec: old-style JPEG strips are rarely JPEG streams .*"),
     # Compressions no Zarr codec decodes.
     *(Refusal(f"no-codec-{c.name}", dict(bits=8, compression=c), "Compression (259)",
               rf"Compression {c.name} \({int(c)}\) has no Zarr codec")

@@ -190,6 +190,15 @@ def _lerc(ifd: IFD) -> list[Codec]:
     return [{"name": MASKED_LERC, "configuration": {"masked_value": json_number(masked)}}, *after]
 
 
+#: Why a compression that users meet has no chain, for its refusal.
+WITHOUT_CODEC_REASONS: dict[Compression, str] = {
+    Compression.OJPEG: (
+        ": old-style JPEG strips are rarely JPEG streams of their own (tables in JPEGQTables / JPEGDCTables / "
+        "JPEGACTables, strips that continue one scan, a frame header libtiff rebuilds from the TIFF tags), and "
+        "tifffile does not read them either"
+    ),
+}
+
 #: Compressions that decode straight to pixels: they are the serializer.
 IMAGE_CODECS: dict[Compression, Callable[[IFD], list[Codec]]] = {
     Compression.JPEG: lambda ifd: [_jpeg(ifd)],
@@ -362,10 +371,11 @@ def _samples_chain(enc: ChunkEncoding, ifd: IFD) -> list[Codec]:
                                                                  "axis": axis}}
         return [*chain, serializer, *rest]
     if enc.compression not in BYTES_COMPRESSORS:
+        why = WITHOUT_CODEC_REASONS.get(enc.compression, "")
         raise ifd.error(
             UnsupportedTIFFError,
             Tag.Compression,
-            f"Compression {enc.compression.name} ({int(enc.compression)}) has no Zarr codec",
+            f"Compression {enc.compression.name} ({int(enc.compression)}) has no Zarr codec{why}",
         )
     chain += _complex_parts(enc)
     chain += _predictor_filter(enc, ifd)
