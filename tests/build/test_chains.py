@@ -1,8 +1,9 @@
 """The codec decision table: Compression, Predictor, layout and dtype -> the exact Zarr v3 codec chain.
 
 ``virtual_tiff.build.codec_chain(ChunkEncoding(...), ifd)`` on hand-made IFDs: no file, no GDAL,
-no tifffile. A chain reads in encode order: ``transpose`` (chunky pixels), an optional predictor
-filter, one array->bytes serializer, ``virtual_tiff.zero_pad`` for a short last strip, and an
+no tifffile. A chain reads in encode order: ``transpose`` (chunky pixels), the complex integers'
+parts (``virtual_tiff.complex_int``), an optional predictor filter (``virtual_tiff.reinterpret``
+first on floats), one array->bytes serializer, ``virtual_tiff.zero_pad`` for a short last strip, and an
 optional compressor; image codecs are the serializer, wrapped in ``virtual_tiff.short_strip`` for
 a short last strip (README, "Supported TIFF features"). Refusals are exactly
 :class:`UnsupportedTIFFError`, and name the file, the IFD and the tag.
@@ -63,7 +64,7 @@ class Layout:
         if self.short_rows is None:
             return None
         row_samples = self.chunk_width * self.chunky_bands
-        bits = sample.packed_bits or sample.dtype.itemsize * 8
+        bits = sample.packed_bits or sample.stored_itemsize * 8
         return math.ceil(row_samples * bits / 8) * self.rows_per_strip
 
 
@@ -160,6 +161,8 @@ def test_layouts_are_what_chunk_grid_derives():
 TRANSPOSE = {"name": "transpose", "configuration": {"order": [1, 2, 0]}}
 ZLIB = {"name": "numcodecs.zlib", "configuration": {"level": 6}}
 ZSTD = {"name": "zstd", "configuration": {"level": 0, "checksum": False}}
+#: Float samples -> the unsigned integers whose bit patterns Predictor 2 differences.
+BIT_PATTERNS = {"f2": "uint16", "f4": "uint32", "f8": "uint64"}
 
 #: Compressions that act on the serialized bytes -> the compressor after the serializer.
 BYTES_COMPRESSORS: dict[Compression, dict | None] = {
@@ -191,9 +194,13 @@ def short_strip(codec: dict, layout: Layout) -> dict:
 
 
 def bytes_chain(layout: Layout, dtype: np.dtype, byteorder: str, predictor: Predictor, compression: Compression,
-                pad: int | None) -> list[dict]:
+                pad: int | None, complex_parts: str | None = None) -> list[dict]:
     chain = [TRANSPOSE] if layout.chunky else []
+    if complex_parts is not None:
+        chain.append({"name": "virtual_tiff.complex_int", "configuration": {"data_type": complex_parts}})
     if predictor == P.HORIZONTAL:
+        if dtype.kind == "f":
+            chain.append({"name": "virtual_tiff.reinterpret", "configuration": {"data_type": BIT_PATTERNS[dtype.str[1:]]}})
         chain.append({"name": "imagecodecs_delta", "configuration": {"axis": x_axis(layout), "dist": 1}})
     if predictor == P.FLOATINGPOINT:
         chain.append({"name": "imagecodecs_floatpred", "configuration": {"axis": x_axis(layout), "dist": 1}})
@@ -246,6 +253,19 @@ LITERAL = [
     ("complex64-be-packbits-planar-tiles",
      dict(layout="planar-tiles", bits=64, fmt=SampleFormat.COMPLEXIEEEFP, byteorder=">", compression=C.PACKBITS),
      [{"name": "bytes", "configuration": {"endian": "big"}}, {"name": "imagecodecs_packbits"}]),
+    ("cint16-be-deflate-chunky-partial-strip",
+     dict(layout="chunky-partial-strip", bits=32, fmt=SampleFormat.COMPLEXINT, byteorder=">", compression=C.DEFLATE),
+     [TRANSPOSE, {"name": "virtual_tiff.complex_int", "configuration": {"data_type": "int16"}},
+      {"name": "bytes", "configuration": {"endian": "big"}}, zero_pad(120 * 3 * 4 * 7), ZLIB]),
+    ("cint32-le-none-planar-tiles", dict(layout="planar-tiles", bits=64, fmt=SampleFormat.COMPLEXINT),
+     [{"name": "virtual_tiff.complex_int", "configuration": {"data_type": "int32"}},
+      {"name": "bytes", "configuration": {"endian": "little"}}]),
+    ("float32-be-deflate-pred2-chunky-tiles",
+     dict(layout="chunky-tiles", bits=32, fmt=SampleFormat.IEEEFP, byteorder=">", compression=C.DEFLATE,
+          predictor=P.HORIZONTAL),
+     [TRANSPOSE, {"name": "virtual_tiff.reinterpret", "configuration": {"data_type": "uint32"}},
+      {"name": "imagecodecs_delta", "configuration": {"axis": -2, "dist": 1}},
+      {"name": "bytes", "configuration": {"endian": "big"}}, ZLIB]),
     ("void8-none-single-tiles", dict(layout="single-tiles", bits=8, fmt=SampleFormat.VOID), [{"name": "bytes"}]),
     ("packed12-deflate-chunky-tiles", dict(layout="chunky-tiles", bits=12, compression=C.DEFLATE),
      [TRANSPOSE, {"name": "imagecodecs_packints", "configuration": {"bitspersample": 12, "runlen": 48 * 3}}, ZLIB]),
@@ -307,7 +327,8 @@ def test_byte_compression_chains(bits, fmt, byteorder, predictor, compression, l
 
 # --------------------------------------------------------------------------- dtype x byte order x predictor x layout
 
-#: (BitsPerSample, SampleFormat) -> dtype, and the predictors that apply to it.
+#: (BitsPerSample, SampleFormat) -> dtype, and the predictors that apply to it (Predictor 2 on floats differences
+#: their bit patterns, as libtiff does).
 SAMPLES = [
     (8, SampleFormat.UINT, "u1", (P.NONE, P.HORIZONTAL)),
     (8, SampleFormat.INT, "i1", (P.NONE, P.HORIZONTAL)),
@@ -318,11 +339,13 @@ SAMPLES = [
     (32, SampleFormat.INT, "i4", (P.NONE, P.HORIZONTAL)),
     (64, SampleFormat.UINT, "u8", (P.NONE, P.HORIZONTAL)),
     (64, SampleFormat.INT, "i8", (P.NONE, P.HORIZONTAL)),
-    (16, SampleFormat.IEEEFP, "f2", (P.NONE, P.FLOATINGPOINT)),
-    (32, SampleFormat.IEEEFP, "f4", (P.NONE, P.FLOATINGPOINT)),
-    (64, SampleFormat.IEEEFP, "f8", (P.NONE, P.FLOATINGPOINT)),
+    (16, SampleFormat.IEEEFP, "f2", (P.NONE, P.HORIZONTAL, P.FLOATINGPOINT)),
+    (32, SampleFormat.IEEEFP, "f4", (P.NONE, P.HORIZONTAL, P.FLOATINGPOINT)),
+    (64, SampleFormat.IEEEFP, "f8", (P.NONE, P.HORIZONTAL, P.FLOATINGPOINT)),
     (64, SampleFormat.COMPLEXIEEEFP, "c8", (P.NONE,)),
     (128, SampleFormat.COMPLEXIEEEFP, "c16", (P.NONE,)),
+    (32, SampleFormat.COMPLEXINT, "c8", (P.NONE,)),
+    (64, SampleFormat.COMPLEXINT, "c16", (P.NONE,)),
 ]
 
 
@@ -340,7 +363,94 @@ def test_sample_type_chains(bits, fmt, dtype, byteorder, predictor, layout):
     ifd = make_ifd(layout, bits=bits, fmt=fmt, byteorder=byteorder, compression=C.DEFLATE, predictor=predictor)
     enc = encoding(ifd, layout)
     assert enc.dtype == np.dtype(dtype) and enc.sample.packed_bits is None
-    assert codec_chain(enc, ifd) == bytes_chain(layout, np.dtype(dtype), byteorder, predictor, C.DEFLATE, enc.pad_to)
+    assert codec_chain(enc, ifd) == bytes_chain(layout, np.dtype(dtype), byteorder, predictor, C.DEFLATE, enc.pad_to,
+                                                enc.sample.complex_parts)
+
+
+# --------------------------------------------------------------------------- YCbCr data units
+
+YCBCR_DEFAULTS = {"coefficients": [0.299, 0.587, 0.114], "reference_black_white": [0.0, 255.0, 128.0, 255.0, 128.0, 255.0]}
+
+
+def ycbcr_ifd(layout: Layout, compression: Compression = C.NONE, **tags: object) -> IFD:
+    return make_ifd(layout, bits=8, compression=compression, photometric=Photometric.YCBCR,
+                    tags={getattr(Tag, k): v for k, v in tags.items()})
+
+
+@pytest.mark.parametrize("compression", list(BYTES_COMPRESSORS), ids=lambda c: c.name)
+@pytest.mark.parametrize(("layout", "subsampling"), [(LAYOUT["chunky-tiles"], (2, 2)), (LAYOUT["chunky-strips"], (2, 1)),
+                                                     (LAYOUT["chunky-tiles"], (1, 1)), (LAYOUT["chunky-strips"], (4, 2))],
+                         ids=lambda v: v.id if isinstance(v, Layout) else "x".join(map(str, v)))
+def test_ycbcr_data_units_decode_to_rgb(compression, layout, subsampling):
+    """YCbCr not JPEG-compressed: ``virtual_tiff.ycbcr`` is the serializer, the compressor after it."""
+    ifd = ycbcr_ifd(layout, compression, YCbCrSubSampling=u16(*subsampling))
+    enc = derived_encoding(ifd)
+    assert enc.subsampling == subsampling
+    compressor = [] if BYTES_COMPRESSORS[compression] is None else [BYTES_COMPRESSORS[compression]]
+    assert codec_chain(enc, ifd) == [TRANSPOSE, {"name": "virtual_tiff.ycbcr", "configuration": {
+        "subsampling": list(subsampling), **YCBCR_DEFAULTS}}, *compressor]
+
+
+def test_ycbcr_carries_its_tags_the_short_strip_and_the_default_subsampling():
+    """YCbCrSubSampling defaults to 2 x 2 (TIFF 6.0, libtiff); YCbCrCoefficients and ReferenceBlackWhite as stored."""
+    values = hand_made_ifd({Tag.YCbCrCoefficients: np.array([0.2126, 0.7152, 0.0722]),
+                            Tag.ReferenceBlackWhite: np.array([16.0, 235, 128, 240, 128, 240])}).tags
+    strips_of_8 = Layout("chunky-strips-of-8", 3, CONTIG, False, 8, 3, WIDTH, 4)  # 100 rows = 12 x 8 + 4
+    ifd = ycbcr_ifd(strips_of_8, C.DEFLATE, YCbCrCoefficients=values[Tag.YCbCrCoefficients],
+                    ReferenceBlackWhite=values[Tag.ReferenceBlackWhite])
+    assert codec_chain(derived_encoding(ifd), ifd) == [TRANSPOSE, {"name": "virtual_tiff.ycbcr", "configuration": {
+        "subsampling": [2, 2], "coefficients": [0.2126, 0.7152, 0.0722],
+        "reference_black_white": [16.0, 235.0, 128.0, 240.0, 128.0, 240.0], "short_rows": 4}}, ZLIB]
+
+
+@pytest.mark.parametrize(
+    ("layout", "bits", "tags", "tag", "reason"),
+    [
+        pytest.param(LAYOUT["planar-tiles"], 8, {}, "PhotometricInterpretation (262)", "YCbCr other than 8-bit samples.*", id="planar"),
+        pytest.param(LAYOUT["chunky-tiles"], 16, {}, "PhotometricInterpretation (262)", "YCbCr other than 8-bit samples.*", id="16-bit"),
+        pytest.param(CMYK_TILES, 8, {}, "PhotometricInterpretation (262)", "YCbCr other than 8-bit samples.*", id="4-samples"),
+        pytest.param(LAYOUT["chunky-tiles"], 8, {Tag.Predictor: u16(2)}, "Predictor (317)",
+                     "HORIZONTAL predictor on YCbCr data units", id="predictor"),
+        pytest.param(LAYOUT["chunky-tiles"], 8, {Tag.YCbCrSubSampling: u16(3, 1)}, "YCbCrSubSampling (530)",
+                     r"YCbCrSubSampling \(3, 1\): TIFF allows 1, 2 or 4, vertical at most horizontal", id="subsampling-3"),
+        pytest.param(LAYOUT["chunky-partial-strip"], 8, {Tag.YCbCrSubSampling: u16(4, 4)}, "YCbCrSubSampling (530)",
+                     r"YCbCrSubSampling \(4, 4\): chunks that are not whole blocks of it", id="strip-of-7-rows-4x4"),
+    ],
+)
+def test_ycbcr_that_libtiff_does_not_decode_is_refused(layout, bits, tags, tag, reason):
+    ifd = make_ifd(layout, bits=bits, compression=C.DEFLATE, photometric=Photometric.YCBCR, tags=tags)
+    with pytest.raises(UnsupportedTIFFError, match=reason) as info:
+        codec_chain(derived_encoding(ifd), ifd)
+    assert info.value.tag == tag
+
+
+# --------------------------------------------------------------------------- FillOrder 2
+
+BITORDER = {"name": "virtual_tiff.bitorder"}
+
+
+@pytest.mark.parametrize("layout", KEY_LAYOUTS, ids=lambda lo: lo.id)
+@pytest.mark.parametrize("compression", list(BYTES_COMPRESSORS), ids=lambda c: c.name)
+def test_fill_order_2_reverses_the_stored_bytes_first(compression, layout):
+    """The stored bytes' bits are reversed before anything else decodes them: the last codec, decoded first."""
+    ifd = make_ifd(layout, compression=compression, predictor=P.HORIZONTAL, tags={Tag.FillOrder: u16(2)})
+    enc = encoding(ifd, layout)
+    assert codec_chain(enc, ifd) == [*bytes_chain(layout, enc.dtype, "<", P.HORIZONTAL, compression, enc.pad_to),
+                                     BITORDER]
+
+
+@pytest.mark.parametrize("compression", [C.CCITTRLE, C.CCITT_T4, C.CCITT_T6], ids=lambda c: c.name)
+def test_fill_order_2_ccitt_reverses_the_stream_first(compression):
+    ifd = make_ifd(LAYOUT["single-strips"], bits=1, compression=compression, tags={Tag.FillOrder: u16(2)})
+    chain = codec_chain(derived_encoding(ifd), ifd)
+    assert chain[-1] == BITORDER and chain[0]["name"].startswith("imagecodecs_ccitt") and len(chain) == 2
+
+
+def test_fill_order_2_leaves_jpeg_as_stored():
+    """libtiff and tifffile never reverse a JPEG stream: the chain is FillOrder 1's."""
+    ifd = make_ifd(LAYOUT["chunky-tiles"], bits=8, compression=C.JPEG, photometric=Photometric.RGB,
+                   tags={Tag.FillOrder: u16(2)})
+    assert codec_chain(derived_encoding(ifd), ifd) == image_chain(LAYOUT["chunky-tiles"], jpeg("RGB", "RGB"))
 
 
 # --------------------------------------------------------------------------- bit-packed samples
@@ -422,8 +532,10 @@ JPEG_ROWS = [
     ("rgb-planar-partial-strip", LAYOUT["planar-partial-strip"], Photometric.RGB, TABLES_ARRAY,
      jpeg("GRAYSCALE", "GRAYSCALE", B64)),
     ("no-photometric", LAYOUT["single-tiles"], None, None, {"name": "imagecodecs_jpeg", "configuration": {}}),
-    # RGB + alpha and grey + alpha (GDAL, libtiff): more components than the colour space, none transformed.
-    ("rgb-alpha-chunky-tiles", CMYK_TILES, Photometric.RGB, None, jpeg("UNKNOWN", "UNKNOWN")),
+    # RGB + alpha, grey + alpha, three-band grey (GDAL, libtiff): other components than the colour space, none
+    # transformed; libjpeg copies 3 and 4 components unconverted when told RGB or CMYK on both sides.
+    ("rgb-alpha-chunky-tiles", CMYK_TILES, Photometric.RGB, None, jpeg("CMYK", "CMYK")),
+    ("gray-3-bands-chunky-tiles", LAYOUT["chunky-tiles"], Photometric.MINISBLACK, None, jpeg("RGB", "RGB")),
     ("gray-alpha-chunky-tiles", GRAY_ALPHA_TILES, Photometric.MINISBLACK, TABLES_ARRAY, jpeg("UNKNOWN", "UNKNOWN", B64)),
 ]
 
@@ -491,21 +603,27 @@ class Refusal:
 
 
 PREDICTOR, PHOTOMETRIC = "Predictor (317)", "PhotometricInterpretation (262)"
-FLOAT_SAMPLES = {"float16": (16, SampleFormat.IEEEFP), "float32": (32, SampleFormat.IEEEFP),
-                 "float64": (64, SampleFormat.IEEEFP), "complex64": (64, SampleFormat.COMPLEXIEEEFP),
-                 "complex128": (128, SampleFormat.COMPLEXIEEEFP)}
+#: name -> (BitsPerSample, SampleFormat, dtype).
+COMPLEX_SAMPLES = {"complex64": (64, SampleFormat.COMPLEXIEEEFP, "complex64"),
+                   "complex128": (128, SampleFormat.COMPLEXIEEEFP, "complex128"),
+                   "CInt16": (32, SampleFormat.COMPLEXINT, "complex64"),
+                   "CInt32": (64, SampleFormat.COMPLEXINT, "complex128")}
 INT_SAMPLES = {"uint8": (8, SampleFormat.UINT), "int16": (16, SampleFormat.INT), "uint32": (32, SampleFormat.UINT),
                "int64": (64, SampleFormat.INT), "complex64": (64, SampleFormat.COMPLEXIEEEFP)}
-WITHOUT_CODEC = [C.OJPEG, C.JBIG_BW, C.JBIG_COLOR, C.NEXT, C.CCITTRLEW, C.THUNDERSCAN, C.PIXARLOG, C.DCS, C.JBIG,
+WITHOUT_CODEC = [C.JBIG_BW, C.JBIG_COLOR, C.NEXT, C.CCITTRLEW, C.THUNDERSCAN, C.PIXARLOG, C.DCS, C.JBIG,
                  C.SGILOG, C.SGILOG24, C.ZSTD_DEPRECATED, C.WEBP_DEPRECATED]
 IMAGE_COMPRESSIONS = [C.JPEG, C.PNG, C.WEBP, C.JPEGXL, C.JPEGXL_DNG, C.JPEG2000, C.JPEGXR, C.LERC, C.CCITTRLE,
                       C.CCITT_T4, C.CCITT_T6]
 
 REFUSALS = [
-    # Predictor 2 on floating-point and complex samples.
+    # Predictor 2 on complex samples (libtiff and tifffile do not undo it either).
     *(Refusal(f"horizontal-on-{name}", dict(bits=bits, fmt=fmt, compression=C.DEFLATE, predictor=P.HORIZONTAL),
-              PREDICTOR, f"HORIZONTAL predictor on {name} samples", layout)
-      for name, (bits, fmt) in FLOAT_SAMPLES.items() for layout in (LAYOUT["single-tiles"], LAYOUT["chunky-strips"])),
+              PREDICTOR, f"HORIZONTAL predictor on {dtype} samples", layout)
+      for name, (bits, fmt, dtype) in COMPLEX_SAMPLES.items() for layout in (LAYOUT["single-tiles"], LAYOUT["chunky-strips"])),
+    # Complex integers in an image codec: none decodes integer pairs.
+    *(Refusal(f"complex-int-with-{c.name}", dict(bits=32, fmt=SampleFormat.COMPLEXINT, compression=c),
+              "SampleFormat (339)", f"COMPLEXINT samples compressed with {c.name}")
+      for c in (C.LERC, C.JPEG2000, C.PNG)),
     # Predictor 3 on integer (and complex) samples.
     *(Refusal(f"floatingpoint-on-{name}", dict(bits=bits, fmt=fmt, compression=C.ZSTD, predictor=P.FLOATINGPOINT),
               PREDICTOR, f"FLOATINGPOINT predictor on {name} samples", layout)
@@ -523,19 +641,25 @@ REFUSALS = [
               PREDICTOR, f"{predictor.name} on bit-packed samples", layout)
       for bits in (1, 12) for predictor in (P.HORIZONTAL, P.FLOATINGPOINT) for c in (C.NONE, C.LZW)
       for layout in (LAYOUT["single-tiles"], LAYOUT["chunky-partial-strip"])),
-    # FillOrder 2, whatever the compression.
-    *(Refusal(f"fill-order-2-{c.name}", dict(bits=1 if c == C.CCITT_T6 else 8, compression=c,
-                                            tags={Tag.FillOrder: u16(2)}),
-              "FillOrder (266)", r"FillOrder LSB2MSB \(reversed bits\)")
-      for c in (C.NONE, C.DEFLATE, C.CCITT_T6, C.JPEG)),
-    # YCbCr that JPEG does not decode to RGB: subsampled chroma has no Zarr codec.
+    # FillOrder 2 with an image codec whose stream libtiff reverses and tifffile does not; FillOrder values but 1, 2.
+    *(Refusal(f"fill-order-2-{c.name}", dict(bits=8, compression=c, tags={Tag.FillOrder: u16(2)}),
+              "FillOrder (266)", rf"FillOrder LSB2MSB \(reversed bits\) with {c.name}: libtiff reverses the stream, "
+              "tifffile does not")
+      for c in (C.PNG, C.WEBP, C.JPEGXL, C.JPEG2000, C.JPEGXR, C.LERC)),
+    *(Refusal(f"fill-order-{v}", dict(bits=8, compression=C.DEFLATE, tags={Tag.FillOrder: u16(v)}),
+              "FillOrder (266)", f"unknown FillOrder value {v}")
+      for v in (0, 3)),
+    # YCbCr in an image codec other than JPEG: it returns pixels, not the data units YCbCr stores.
     *(Refusal(f"ycbcr-with-{c.name}", dict(bits=8, compression=c, photometric=Photometric.YCBCR), PHOTOMETRIC,
-              f"YCbCr samples compressed with {c.name}: subsampled chroma has no Zarr codec", LAYOUT["chunky-tiles"])
-      for c in (C.NONE, C.DEFLATE, C.LZW, C.ZSTD, C.PACKBITS, C.PNG, C.WEBP, C.LERC, C.JPEG2000)),
+              f"YCbCr samples compressed with {c.name}: the codec does not return data units", LAYOUT["chunky-tiles"])
+      for c in (C.PNG, C.WEBP, C.LERC, C.JPEG2000)),
     # JPEG of a colour space it has no decoder setting for.
     *(Refusal(f"jpeg-{ph.name}", dict(bits=8, compression=C.JPEG, photometric=ph), PHOTOMETRIC,
               f"JPEG with Photometric {ph.name}")
       for ph in (Photometric.MINISWHITE, Photometric.PALETTE, Photometric.CIELAB, Photometric.MASK)),
+    # Old-style JPEG: libtiff rebuilds its streams, which no codec (nor tifffile) does.
+    Refusal("no-codec-OJPEG-says-why", dict(bits=8, compression=C.OJPEG), "Compression (259)",
+            r"Compression OJPEG \(6\) has no Zarr codec: old-style JPEG strips are rarely JPEG streams .*"),
     # Compressions no Zarr codec decodes.
     *(Refusal(f"no-codec-{c.name}", dict(bits=8, compression=c), "Compression (259)",
               rf"Compression {c.name} \({int(c)}\) has no Zarr codec")

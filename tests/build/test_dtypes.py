@@ -49,6 +49,16 @@ def test_unsigned_bit_packed_samples(bits):
     assert sample_type(ifd((bits,), (F.UINT,))) == SampleType(np.dtype(container), packed_bits=bits)
 
 
+@pytest.mark.parametrize(("bits", "parts", "dtype"), [(32, "int16", "c8"), (64, "int32", "c16")],
+                         ids=["CInt16", "CInt32"])
+@pytest.mark.parametrize("bands", [1, 2])
+def test_complex_integers_are_complex_floats_stored_as_their_parts(bits, parts, dtype, bands):
+    """GDAL and tifffile read CInt16 as complex64 and CInt32 as complex128: both hold every value exactly."""
+    sample = sample_type(ifd((bits,) * bands, (F.COMPLEXINT,) * bands))
+    assert sample == SampleType(np.dtype(dtype), complex_parts=parts)
+    assert sample.stored_itemsize == bits // 8
+
+
 def test_defaults_are_one_bit_unsigned():
     """No BitsPerSample and no SampleFormat: the spec's 1-bit unsigned samples."""
     assert sample_type(hand_made_ifd({})) == SampleType(np.dtype("u1"), packed_bits=1)
@@ -57,9 +67,9 @@ def test_defaults_are_one_bit_unsigned():
 
 REFUSED = [
     pytest.param((16,), (F.COMPLEXINT,), "SampleFormat (339)", r"COMPLEXINT \(16-bit complex integers\).*",
-                 id="complex-int16"),
-    pytest.param((32,), (F.COMPLEXINT,), "SampleFormat (339)", r"COMPLEXINT \(32-bit complex integers\).*",
-                 id="complex-int32"),
+                 id="complex-int8-parts"),
+    pytest.param((128,), (F.COMPLEXINT,), "SampleFormat (339)", r"COMPLEXINT \(128-bit complex integers\).*",
+                 id="complex-int64-parts"),
     pytest.param((12,), (F.INT,), "SampleFormat (339)", "signed 12-bit packed samples", id="signed-packed-12"),
     pytest.param((4,), (F.INT,), "SampleFormat (339)", "signed 4-bit packed samples", id="signed-packed-4"),
     pytest.param((8, 16, 8), (F.UINT,) * 3, "BitsPerSample (258)", r"samples of different widths \[8, 16\]",

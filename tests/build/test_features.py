@@ -12,9 +12,10 @@ import xarray as xr
 
 from tests.helpers.oracles import assert_pixels_equal_independent_readers, read_rasterio, read_tifffile
 from tests.helpers.samples import HEIGHT, WIDTH, sample_data
-from tests.helpers.variants import Variant, gdal_variant, tifffile_variant
+from tests.helpers.variants import Variant, fill_order_2, gdal_variant, tifffile_variant, ycbcr_variant
 from tests.helpers.virtual import file_url, open_virtual
 from virtual_tiff import VirtualTIFF
+from virtual_tiff.codecs import YCBCR_SUBSAMPLINGS
 
 
 def _packed(bits: int, dtype: str, bands: int = 1, **options) -> Variant:
@@ -57,6 +58,12 @@ FEATURES: list[Variant] = [
                  photometric="RGB", alpha="YES", lossless=False, gdal_tolerance=12),
     gdal_variant("jpeg-gray-alpha-strips", "uint8", 2, compress="JPEG", alpha="YES", lossless=False,
                  gdal_tolerance=12),
+    # Three (and four) MinIsBlack bands in one JPEG: raw components, never YCbCr converted to RGB (tifffile's
+    # libjpeg guesses YCbCr for three unmarked components and converts them: not an oracle here).
+    gdal_variant("jpeg-gray-3-bands", "uint8", 3, tiled=True, blockxsize=32, blockysize=32, compress="JPEG",
+                 photometric="MINISBLACK", lossless=False, gdal_tolerance=12, tifffile_reads=False),
+    gdal_variant("jpeg-gray-4-bands-strips", "uint8", 4, compress="JPEG", photometric="MINISBLACK", lossless=False,
+                 gdal_tolerance=12),
     *(
         tifffile_variant(f"ycbcr-jpeg-{ss[0]}{ss[1]}", "uint8", 3, compression="jpeg", photometric="ycbcr",
                          compressionargs={"subsampling": ss}, lossless=False, gdal_tolerance=12)
@@ -83,6 +90,37 @@ FEATURES: list[Variant] = [
     _packed(20, "uint32", compress="ZSTD"),
     # CCITT bilevel.
     *(_packed(1, "uint8", compress=c) for c in ("CCITTRLE", "CCITTFAX3", "CCITTFAX4")),
+    # FillOrder 2 (fax and scanner output): every stored byte bit-reversed, undone before decompressing.
+    *(fill_order_2(v) for v in (
+        tifffile_variant("uint16-none", "uint16"),
+        tifffile_variant("uint8-partial-strips-zlib", "uint8", tile=None, rowsperstrip=7, compression="zlib"),
+        tifffile_variant("uint16-chunky-lzw-pred2-be", "uint16", 3, compression="lzw", predictor=2, byteorder=">"),
+        tifffile_variant("float32-planar-zstd-pred3", "float32", 2, "separate", compression="zstd", predictor=3),
+        tifffile_variant("bigtiff-int16-packbits", "int16", compression="packbits", bigtiff=True),
+        _packed(1, "uint8"),
+        _packed(12, "uint16", compress="LZW"),
+        *(_packed(1, "uint8", compress=c) for c in ("CCITTRLE", "CCITTFAX3", "CCITTFAX4")),
+    )),
+    # YCbCr not JPEG-compressed: data units decoded to RGB exactly as GDAL does (libtiff's tables), every
+    # subsampling, strips (a short last one, widths and heights not whole blocks) and Deflate tiles.
+    *(
+        ycbcr_variant(f"{h}x{v}-{name}", (h, v), **options)
+        for h, v in sorted(YCBCR_SUBSAMPLINGS)
+        for name, options in (
+            ("one-strip", {}),
+            ("strips-of-12", dict(rowsperstrip=12)),
+            ("deflate-strips-of-8-odd-size", dict(compression="zlib", rowsperstrip=8, height=101, width=117)),
+            ("deflate-tiles", dict(compression="zlib", tile=(32, 48), height=96, width=96)),
+            ("deflate-tiles-partial-bottom", dict(compression="zlib", tile=(16, 16), height=37, width=96)),
+        )
+    ),
+    ycbcr_variant("2x2-bt709-studio-range-be", (2, 2), compression="zlib", tile=(16, 16), height=37, width=45,
+                  byteorder=">", reference_black_white=(16, 235, 128, 240, 128, 240),
+                  coefficients=((2126, 10000), (7152, 10000), (722, 10000))),
+    fill_order_2(ycbcr_variant("2x1-strips-of-10", (2, 1), rowsperstrip=10)),
+    # JPEG streams are never bit-reversed: libtiff and tifffile read them whatever the FillOrder.
+    fill_order_2(gdal_variant("jpeg-rgb-tiles", "uint8", 3, tiled=True, blockxsize=32, blockysize=32, compress="JPEG",
+                              lossless=False, gdal_tolerance=12), reversed_chunks=False),
 ]
 
 
@@ -104,6 +142,42 @@ def test_colour_spaces_are_raw_samples_like_tifffile(photometric, bands, tmp_pat
     da = open_virtual(file_url(path), registry)["0"]
     np.testing.assert_array_equal(da.values, read_tifffile(path))
     assert da.attrs["photometric"] == photometric.upper()
+
+
+def test_cmyk_jpeg_is_raw_cmyk_like_tifffile_and_gdals_raw_read(tmp_path, registry):
+    """GDAL converts a CMYK JPEG to RGBA unless it is opened ``GTIFF_RAW:``; CMYK stays 4 raw samples here."""
+    import rasterio
+
+    path = tmp_path / "cmyk-jpeg.tif"
+    with rasterio.open(path, "w", driver="GTiff", height=HEIGHT, width=WIDTH, count=4, dtype="uint8", tiled=True,
+                       blockxsize=32, blockysize=32, compress="JPEG", photometric="CMYK") as dst:
+        dst.write(sample_data("uint8", 4))
+    da = open_virtual(file_url(path), registry)["0"]
+    with rasterio.open(f"GTIFF_RAW:{path}") as src:
+        np.testing.assert_array_equal(da.values, src.read())
+    np.testing.assert_array_equal(da.values, read_tifffile(path))
+    assert da.attrs["photometric"] == "SEPARATED"
+
+
+@pytest.mark.parametrize(
+    ("unread", "reference"),
+    [
+        # GDAL refuses the byte counts of uncompressed tiled YCbCr ("Invalid tile byte count").
+        pytest.param(ycbcr_variant("2x2-tiles", (2, 2), tile=(32, 48)),
+                     ycbcr_variant("2x2-deflate-tiles", (2, 2), compression="zlib", tile=(32, 48)), id="uncompressed-tiles"),
+        # libtiff places the chroma of 4 x 4 tiles cut by the right edge wrongly (putcontig8bitYCbCr44tile's skew).
+        pytest.param(ycbcr_variant("4x4-deflate-tiles", (4, 4), compression="zlib", tile=(32, 48)),
+                     ycbcr_variant("4x4-strips", (4, 4), rowsperstrip=16), id="4x4-tiles-cut-by-the-right-edge"),
+    ],
+)
+def test_ycbcr_gdal_misreads_decodes_as_gdal_reads_the_same_samples_elsewhere(unread, reference, tmp_path, registry):
+    """Where GDAL cannot (or wrongly) read a YCbCr layout, the pixels equal its read of the same samples in another."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    unread.write(tmp_path / "a" / "unread.tif")
+    reference.write(tmp_path / "b" / "reference.tif")
+    virtual = open_virtual(file_url(tmp_path / "a" / "unread.tif"), registry)["0"].values
+    np.testing.assert_array_equal(virtual, read_rasterio(tmp_path / "b" / "reference.tif"))
 
 
 def test_palette_gives_indices_and_the_colormap(tmp_path, registry):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from tests.helpers.oracles import assert_pixels_equal_independent_readers
-from tests.helpers.variants import Variant, gdal_variant, tifffile_variant
+from tests.helpers.variants import Variant, complex_int_variant, gdal_variant, tifffile_variant
 
 WHOLE_DTYPES = ["uint8", "int8", "uint16", "int16", "uint32", "int32", "uint64", "int64", "float16", "float32", "float64",
                 "complex64", "complex128"]
@@ -89,6 +89,34 @@ VARIANTS: list[Variant] = [
     gdal_variant("striped-deflate-pred2", "uint16", 2, tiled=False, blockysize=10, compress="DEFLATE", predictor=2),
     gdal_variant("striped-int8", "int8", tiled=False, blockysize=20),
     gdal_variant("striped-complex64", "complex64", tiled=False, blockysize=25),
+    # Complex integers (Sentinel-1 SLC's CInt16) read as complex floats, as GDAL and tifffile read them.
+    gdal_variant("cint16-striped", "complex_int16", tiled=False, blockysize=25),
+    gdal_variant("cint16-default-strips-deflate", "complex_int16", compress="DEFLATE"),
+    gdal_variant("cint16-tiled-lzw-be", "complex_int16", tiled=True, blockxsize=32, blockysize=32, compress="LZW",
+                 endianness="BIG"),
+    gdal_variant("cint16-pixel-zstd", "complex_int16", 2, tiled=True, blockxsize=32, blockysize=32, compress="ZSTD",
+                 interleave="pixel"),
+    gdal_variant("cint16-band", "complex_int16", 2, tiled=True, blockxsize=32, blockysize=32, interleave="band"),
+    *(
+        complex_int_variant(f"{dt}-{layout}-{c or 'none'}-{name}", dt, bands, planar, compression=c, byteorder=bo,
+                            tile=(32, 48), gdal_dtype="complex64" if dt == "complex_int32" else None)
+        for dt in ("complex_int16", "complex_int32")
+        for layout, bands, planar in (("single", 1, "contig"), ("chunky", 3, "contig"), ("planar", 2, "separate"))
+        for c in (None, "zlib")
+        for bo, name in (("<", "le"), (">", "be"))
+    ),
+    complex_int_variant("complex_int32-partial-strips", "complex_int32", tile=None, rowsperstrip=7,
+                        compression="lzma", gdal_dtype="complex64"),
+    # Predictor 2 on floats: libtiff (GDAL PREDICTOR=2) differences their bit patterns as integers.
+    *(
+        gdal_variant(f"{dt}-{layout}-deflate-pred2-{bo.lower()}", dt, bands, tiled=True, blockxsize=32,
+                     blockysize=32, compress="DEFLATE", predictor=2, interleave=interleave, endianness=bo)
+        for dt in ("float16", "float32", "float64")
+        for layout, bands, interleave in (("single", 1, "pixel"), ("pixel", 3, "pixel"), ("band", 2, "band"))
+        for bo in ("LITTLE", "BIG")
+    ),
+    gdal_variant("float32-default-strips-lzw-pred2", "float32", 2, compress="LZW", predictor=2),
+    gdal_variant("cog-float32-zstd-pred2", "float32", driver="COG", compress="ZSTD", predictor=2),
 ]
 
 

@@ -1,4 +1,4 @@
-"""Our three codecs resolve by name, as zarr looks codecs up when it reopens stored metadata."""
+"""Our codecs resolve by name, as zarr looks codecs up when it reopens stored metadata."""
 
 from __future__ import annotations
 
@@ -11,12 +11,31 @@ from zarr.registry import get_codec_class
 from tests.helpers.samples import HEIGHT, WIDTH, sample_data
 from tests.helpers.virtual import file_url
 from virtual_tiff import VirtualTIFF
-from virtual_tiff.codecs import MASKED_LERC, SHORT_STRIP, ZERO_PAD, MaskedLerc, ShortStrip, ZeroPad
+from virtual_tiff.codecs import (
+    BITORDER,
+    COMPLEX_INT,
+    MASKED_LERC,
+    REINTERPRET,
+    SHORT_STRIP,
+    YCBCR,
+    ZERO_PAD,
+    Bitorder,
+    ComplexInt,
+    MaskedLerc,
+    Reinterpret,
+    ShortStrip,
+    YCbCr,
+    ZeroPad,
+)
 
 CODECS = [
     pytest.param(ZERO_PAD, ZeroPad, id="zero_pad"),
     pytest.param(MASKED_LERC, MaskedLerc, id="lerc"),
     pytest.param(SHORT_STRIP, ShortStrip, id="short_strip"),
+    pytest.param(COMPLEX_INT, ComplexInt, id="complex_int"),
+    pytest.param(REINTERPRET, Reinterpret, id="reinterpret"),
+    pytest.param(BITORDER, Bitorder, id="bitorder"),
+    pytest.param(YCBCR, YCbCr, id="ycbcr"),
 ]
 
 

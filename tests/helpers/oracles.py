@@ -51,6 +51,8 @@ def assert_pixels_equal_independent_readers(variant: Variant, tmp_path: Path, re
         np.testing.assert_array_equal(virtual, written.reshape(expected_shape))
     if variant.gdal_reads:
         by_gdal = read_rasterio(path)
+        if variant.gdal_dtype is not None:
+            virtual = virtual.astype(variant.gdal_dtype)
         if variant.gdal_tolerance:
             diff = np.abs(virtual.astype(np.int64) - by_gdal.astype(np.int64))
             assert diff.max() <= variant.gdal_tolerance

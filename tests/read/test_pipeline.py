@@ -77,6 +77,7 @@ def hand_store(codecs, encode, *, chunks=8, missing=(), options=None, **store_op
 
 BYTES = {"name": "bytes", "configuration": {"endian": "little"}}
 ZLIB = {"name": "numcodecs.zlib", "configuration": {"level": 6}}
+BITORDER = {"name": "virtual_tiff.bitorder"}
 
 
 def read(store):
@@ -119,6 +120,27 @@ def test_deflate_feeding_the_serializer_decodes_with_its_size(monkeypatch):
     store, _, values = hand_store([BYTES, ZLIB], zlib.compress)
     np.testing.assert_array_equal(read(store), values)
     assert sizes == [CHUNK * 2] * 8
+
+
+def test_fill_order_2_keeps_the_deflate_after_it_bounded(monkeypatch):
+    """The bit reversal keeps the length, so the Deflate decoded after it is still told the chunk's size."""
+    import imagecodecs
+
+    sizes = []
+    sized = pipeline.SIZED_DECODERS["numcodecs.zlib"]
+
+    def spy(codec, data, size):
+        sizes.append(size)
+        return sized(codec, data, size)
+
+    monkeypatch.setitem(pipeline.SIZED_DECODERS, "numcodecs.zlib", spy)
+    store, _, values = hand_store([BYTES, ZLIB, BITORDER], lambda raw: imagecodecs.bitorder_encode(zlib.compress(raw)))
+    np.testing.assert_array_equal(read(store), values)
+    assert sizes == [CHUNK * 2] * 8
+    bomb, _, _ = hand_store([BYTES, ZLIB, BITORDER],
+                            lambda raw: imagecodecs.bitorder_encode(zlib.compress(bytes(64 * 2**20))))
+    with pytest.raises(CorruptChunkError, match="does not decode as declared"):  # 64 MiB: never inflated
+        read(bomb)
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,7 @@ from xarray.backends.zarr import FillValueCoder
 from tests.helpers.oracles import read_tifffile
 from tests.helpers.pyramid import assert_pyramid_tree, write_pyramid
 from tests.helpers.samples import sample_data
-from tests.helpers.variants import Variant, gdal_variant, tifffile_variant
+from tests.helpers.variants import Variant, fill_order_2, gdal_variant, tifffile_variant, ycbcr_variant
 from tests.helpers.virtual import file_url
 from virtual_tiff import UnsupportedTIFFError, VirtualTIFF, open_virtual_mfdataset
 from virtual_tiff.io import ATTRIBUTE
@@ -86,6 +86,13 @@ VARIANTS: list[Variant] = [
     gdal_variant("rgb-webp-lossless", "uint8", 3, tiled=True, blockxsize=32, blockysize=32, compress="WEBP",
                  webp_lossless=True),
     Variant("gdal-sparse-tiles", write_sparse),
+    # Predictor 2 on floats: the delta filter decodes the bit patterns (virtual_tiff.reinterpret has no v2 codec).
+    gdal_variant("float32-pixel-pred2-be", "float32", 3, tiled=True, blockxsize=32, blockysize=32, compress="DEFLATE",
+                 predictor=2, endianness="BIG"),
+    gdal_variant("float64-pred2", "float64", tiled=True, blockxsize=32, blockysize=32, compress="ZSTD", predictor=2),
+    # FillOrder 2: imagecodecs_bitorder reverses the stored bytes first, as the compressor.
+    fill_order_2(tifffile_variant("uint16-zlib-pred2", "uint16", compression="zlib", predictor=2)),
+    fill_order_2(tifffile_variant("uint8-none", "uint8")),
 ]
 
 
@@ -205,8 +212,12 @@ def test_nested_datatree_round_trips_as_groups(format, tmp_path, registry):
         # GDAL's LERC masks need virtual_tiff.lerc, which has no zarr v2 (numcodecs) form.
         (gdal_variant("lerc-zstd", "float32", tiled=True, blockxsize=32, blockysize=32, compress="LERC_ZSTD"),
          "lerc"),
+        # Complex integers are widened to complex floats, which no numcodecs codec does.
+        (gdal_variant("cint16", "complex_int16", tiled=True, blockxsize=32, blockysize=32), "complex_int"),
+        # YCbCr data units decode to RGB through virtual_tiff.ycbcr, which numcodecs has no form of.
+        (ycbcr_variant("2x2", (2, 2), compression="zlib", tile=(32, 48)), "ycbcr"),
     ],
-    ids=["partial-strip", "lerc"],
+    ids=["partial-strip", "lerc", "complex-int16", "ycbcr"],
 )
 def test_chains_of_our_own_codecs_are_refused_by_name(variant, codec, tmp_path, registry):
     path = tmp_path / "refused.tif"

@@ -9,8 +9,12 @@ import numpy as np
 from virtualizarr.manifests import ChunkManifest
 
 from virtual_tiff.build._dtypes import SampleType
-from virtual_tiff.errors import MalformedTIFFError, TruncatedTIFFError
-from virtual_tiff.tiff import IFD, Compression, PlanarConfiguration, Tag
+from virtual_tiff.codecs import YCBCR_SUBSAMPLINGS
+from virtual_tiff.errors import MalformedTIFFError, TruncatedTIFFError, UnsupportedTIFFError
+from virtual_tiff.tiff import IFD, Compression, Photometric, PlanarConfiguration, Tag
+
+#: YCbCrSubSampling when the tag is missing (TIFF 6.0, libtiff).
+YCBCR_SUBSAMPLING = (2, 2)
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,8 @@ class ChunkGrid:
     chunky_bands: int
     offsets_tag: Tag
     counts_tag: Tag
+    #: YCbCrSubSampling ``(h, v)`` when the chunks hold YCbCr data units (YCbCr not JPEG-compressed), else None.
+    subsampling: tuple[int, int] | None = None
 
     @property
     def grid_shape(self) -> tuple[int, ...]:
@@ -44,11 +50,19 @@ class ChunkGrid:
         row_samples = self.chunk_width * self.chunky_bands
         if sample.packed_bits is not None:
             return math.ceil(row_samples * sample.packed_bits / 8)
-        return row_samples * sample.dtype.itemsize
+        return row_samples * sample.stored_itemsize
+
+    def stored_bytes(self, sample: SampleType, rows: int) -> int:
+        """Bytes of ``rows`` decompressed chunk rows: YCbCr data units hold ``h x v`` pixels in ``h * v + 2``
+        samples, rows and columns padded to whole blocks (TIFF 6.0 section 21)."""
+        if self.subsampling is not None:
+            h, v = self.subsampling
+            return math.ceil(self.chunk_width / h) * (h * v + 2) * math.ceil(rows / v)
+        return self.row_bytes(sample) * rows
 
     def raw_chunk_bytes(self, sample: SampleType) -> int:
         """Bytes of one full decompressed chunk, which is what Zarr decodes."""
-        return self.row_bytes(sample) * self.chunk_height
+        return self.stored_bytes(sample, self.chunk_height)
 
 
 def image_size(ifd: IFD) -> tuple[int, int]:
@@ -57,6 +71,19 @@ def image_size(ifd: IFD) -> tuple[int, int]:
     if height <= 0 or width <= 0:
         raise ifd.error(MalformedTIFFError, Tag.ImageWidth, f"image of {width} x {height} pixels")
     return height, width
+
+
+def ycbcr_subsampling(ifd: IFD) -> tuple[int, int] | None:
+    """The blocks of YCbCr data units, for pixel-interleaved YCbCr not JPEG-compressed (JPEG decodes them itself)."""
+    if (ifd.int(Tag.PhotometricInterpretation, -1) != Photometric.YCBCR
+            or ifd.int(Tag.Compression, Compression.NONE) == Compression.JPEG
+            or ifd.planar_configuration == PlanarConfiguration.SEPARATE):
+        return None
+    subsampling = ifd.ints(Tag.YCbCrSubSampling, YCBCR_SUBSAMPLING)
+    if subsampling not in YCBCR_SUBSAMPLINGS:
+        raise ifd.error(UnsupportedTIFFError, Tag.YCbCrSubSampling,
+                        f"YCbCrSubSampling {subsampling}: TIFF allows 1, 2 or 4, vertical at most horizontal")
+    return subsampling  # type: ignore[return-value]
 
 
 def chunk_grid(ifd: IFD) -> ChunkGrid:
@@ -88,6 +115,7 @@ def chunk_grid(ifd: IFD) -> ChunkGrid:
         chunk_bands,
         offsets_tag,
         counts_tag,
+        ycbcr_subsampling(ifd),
     )
 
 
@@ -99,7 +127,7 @@ def _stored_chunk_bytes(grid: ChunkGrid, sample: SampleType, cap: int) -> np.nda
     """
     full = np.full(grid.grid_shape, min(grid.raw_chunk_bytes(sample), cap), dtype=np.uint64)
     if grid.partial:
-        full[..., -1, :] = min(grid.row_bytes(sample) * grid.last_rows, cap)
+        full[..., -1, :] = min(grid.stored_bytes(sample, grid.last_rows), cap)
     return full.ravel()
 
 

@@ -26,13 +26,26 @@ WHOLE_SAMPLES: dict[tuple[SampleFormat, int], str] = {
     (SampleFormat.COMPLEXIEEEFP, 128): "c16",
 }
 
+#: (SampleFormat COMPLEXINT) bits -> the type of each part and the complex dtype GDAL and tifffile read
+#: them as: CInt16 as complex64, CInt32 as complex128, both exact.
+COMPLEX_INTS: dict[int, tuple[str, str]] = {32: ("int16", "c8"), 64: ("int32", "c16")}
+
 
 @dataclass(frozen=True)
 class SampleType:
-    """The in-memory dtype, and the bit width on disk when samples are bit-packed."""
+    """The in-memory dtype, and how samples are stored when not as that dtype: bit-packed, or as
+    complex integers (the integer type of their real and imaginary parts)."""
 
     dtype: np.dtype
     packed_bits: int | None = None
+    complex_parts: str | None = None
+
+    @property
+    def stored_itemsize(self) -> int:
+        """Bytes of one whole-byte sample as the file stores it: complex integers are narrower than their dtype."""
+        if self.complex_parts is not None:
+            return 2 * np.dtype(self.complex_parts).itemsize
+        return self.dtype.itemsize
 
 
 def sample_type(ifd: IFD) -> SampleType:
@@ -46,11 +59,15 @@ def sample_type(ifd: IFD) -> SampleType:
         )
     (nbits,), (fmt,) = bits, formats
     if fmt == SampleFormat.COMPLEXINT:
-        raise ifd.error(
-            UnsupportedTIFFError,
-            Tag.SampleFormat,
-            f"COMPLEXINT ({nbits}-bit complex integers): no Zarr codec widens them to complex floats",
-        )
+        if nbits not in COMPLEX_INTS:
+            raise ifd.error(
+                UnsupportedTIFFError,
+                Tag.SampleFormat,
+                f"COMPLEXINT ({nbits}-bit complex integers): only CInt16 (32 bits) and CInt32 (64 bits) are "
+                "read by GDAL and tifffile",
+            )
+        parts, dtype = COMPLEX_INTS[nbits]
+        return SampleType(np.dtype(dtype), complex_parts=parts)
     if fmt == SampleFormat.VOID:
         fmt = SampleFormat.UINT
     whole = WHOLE_SAMPLES.get((fmt, nbits))

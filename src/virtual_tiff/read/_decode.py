@@ -3,7 +3,8 @@
 A TIFF header declares every chunk's size, shape and sample type, so a decoder never needs to
 guess, and must not trust the chunk's own claims:
 
-- the compressor that the chain decodes first gets at most the serialized chunk's size as its
+- the compressor that the chain decodes first (after FillOrder 2's bit reversal, which keeps the
+  length) gets at most the serialized chunk's size as its
   output (:data:`SIZED_DECODERS`; imagecodecs stops there), so a 33 KB tile that would inflate
   to 1 GB fails after the chunk's few hundred kilobytes, and Deflate decodes with libdeflate;
 - an image codec's frame is checked against the chunk before it is decoded
@@ -32,7 +33,7 @@ from zarr.core.array_spec import ArraySpec
 from zarr.core.buffer import Buffer, NDBuffer
 from zarr.core.codec_pipeline import BatchedCodecPipeline
 
-from virtual_tiff.codecs import SHORT_STRIP
+from virtual_tiff.codecs import BITORDER, SHORT_STRIP
 
 #: A decoder told the most bytes it may produce: returns them, or None for the codec's own path.
 SizedDecoder = Callable[[Codec, np.ndarray, int], Any | None]
@@ -55,6 +56,9 @@ SIZED_DECODERS: dict[str, SizedDecoder] = {
     "imagecodecs_lzw": lambda _, data, size: imagecodecs.lzw_decode(data, out=size + 1),
     "imagecodecs_packbits": lambda _, data, size: imagecodecs.packbits_decode(data, out=size + 1),
 }
+
+#: Bytes->bytes codecs that keep the length: the compressor decoded after them is the one bounded.
+_LENGTH_PRESERVING = frozenset({BITORDER})
 
 #: Serializers whose input is at most the chunk's samples in bytes (bit-packed ones less).
 _SAMPLE_SERIALIZERS = frozenset({"bytes", "imagecodecs_floatpred", "imagecodecs_packints"})
@@ -131,6 +135,8 @@ class ChunkDecoder:
     short_axis: int | None
     #: Whether the serializer takes at most the chunk's samples in bytes (else an image codec's blob).
     sample_serializer: bool
+    #: Where that compressor is in decode order (after the length-preserving codecs).
+    sized_at: int = 0
     _specs: dict[ArraySpec, tuple[tuple[ArraySpec, ...], ArraySpec]] = field(default_factory=dict, compare=False)
 
     @classmethod
@@ -141,7 +147,9 @@ class ChunkDecoder:
         codecs = (*array_array, array_bytes, *bytes_bytes)
         if not all(hasattr(codec, "_decode_sync") and getattr(codec, "_sync_capable", True) for codec in codecs):
             return None
-        sized = SIZED_DECODERS.get(bytes_bytes[-1].to_dict()["name"]) if bytes_bytes else None
+        decode_order = [codec.to_dict()["name"] for codec in reversed(bytes_bytes)]
+        sized_at = next((i for i, name in enumerate(decode_order) if name not in _LENGTH_PRESERVING), len(decode_order))
+        sized = SIZED_DECODERS.get(decode_order[sized_at]) if sized_at < len(decode_order) else None
         image = array_bytes.to_dict()
         short_rows = short_axis = None
         if image["name"] == SHORT_STRIP:
@@ -149,7 +157,7 @@ class ChunkDecoder:
             image, short_rows, short_axis = config["codec"], int(config["rows"]), int(config["axis"])
         samples = array_bytes.to_dict()["name"] in _SAMPLE_SERIALIZERS
         return cls(array_array, array_bytes, bytes_bytes, sized, FRAME_SIZES.get(image["name"]), short_rows, short_axis,
-                   samples)
+                   samples, sized_at)
 
     def _resolve(self, spec: ArraySpec) -> tuple[tuple[ArraySpec, ...], ArraySpec]:
         found = self._specs.get(spec)
@@ -172,7 +180,7 @@ class ChunkDecoder:
     def decode(self, data: Buffer, spec: ArraySpec) -> NDBuffer:
         array_array_specs, bytes_spec = self._resolve(spec)
         for i, codec in enumerate(reversed(self.bytes_bytes)):
-            if i == 0 and self.sized is not None:
+            if i == self.sized_at and self.sized is not None:
                 limit = self.limit(bytes_spec)
                 decoded = self.sized(codec, data.as_numpy_array(), limit)
                 if decoded is not None:

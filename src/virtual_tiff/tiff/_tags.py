@@ -37,6 +37,7 @@ class Tag(enum.IntEnum):
     JPEGTables = 347
     JPEGInterchangeFormat = 513
     JPEGInterchangeFormatLength = 514
+    YCbCrCoefficients = 529
     YCbCrSubSampling = 530
     ReferenceBlackWhite = 532
     ModelPixelScaleTag = 33550

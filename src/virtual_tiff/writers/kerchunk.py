@@ -18,6 +18,9 @@ the last are ``filters``, the last is the ``compressor``):
 ``bytes{endian}``                 no codec: the ``dtype`` string's byte order
                                   (native order when the chain has no ``bytes``)
 ``imagecodecs_delta``             filter ``imagecodecs_delta`` + chunk ``shape``/``dtype``
+``virtual_tiff.reinterpret``      no codec: the codecs after it are told its unsigned
+                                  ``dtype`` (Predictor 2 on floats: the delta filter
+                                  decodes the bit patterns, Zarr v2 views them as floats)
 ``imagecodecs_floatpred``         ``imagecodecs_floatpred`` + chunk ``shape``/``dtype``
 ``imagecodecs_packints``          ``imagecodecs_packints`` + ``dtype``
 ``imagecodecs_ccitt*``            the same id + ``height``/``width`` of the chunk
@@ -25,13 +28,17 @@ the last are ``filters``, the last is the ``compressor``):
 ``_png``, ``_webp``, ``_jpegxl``,
 ``_jpeg2k``, ``_jpegxr``, ``_lerc``,
 ``_lzw``, ``_packbits``
+``virtual_tiff.bitorder``         ``imagecodecs_bitorder`` (numcodecs' form reverses bytes,
+                                  so it may follow a compressor)
 ``numcodecs.zlib`` / ``zstd`` /   ``zlib`` / ``zstd`` / ``lzma``
 ``numcodecs.lzma``
 ``imagecodecs_deflate``           ``imagecodecs_deflate`` (imagecodecs.numcodecs), same
                                   configuration (our chains emit ``numcodecs.zlib``, see
                                   :mod:`virtual_tiff.build._chains`; stores written with
                                   either name convert)
-``virtual_tiff.zero_pad``, any    refused: numcodecs has no such codec
+``virtual_tiff.zero_pad``,        refused: numcodecs has no such codec
+``virtual_tiff.complex_int``,
+``virtual_tiff.ycbcr``, any
 other codec
 ================================  =====================================================
 
@@ -100,7 +107,7 @@ from xarray.conventions import encode_dataset_coordinates
 from zarr.core.metadata import ArrayV3Metadata
 from zarr.dtype import parse_data_type
 
-from virtual_tiff.codecs import ZERO_PAD
+from virtual_tiff.codecs import BITORDER, COMPLEX_INT, REINTERPRET, YCBCR, ZERO_PAD
 from virtual_tiff.errors import UnsupportedTIFFError
 
 Format = Literal["json", "parquet"]
@@ -170,12 +177,17 @@ NUMCODECS: dict[str, CodecMap] = {
     "imagecodecs_ccittrle": _with_size("imagecodecs_ccittrle"),
     "imagecodecs_ccittfax3": _with_size("imagecodecs_ccittfax3"),
     "imagecodecs_ccittfax4": _with_size("imagecodecs_ccittfax4"),
+    BITORDER: _same("imagecodecs_bitorder"),
 }
 
 #: Why a codec we know of has no v2 form, for the error message.
 _REFUSALS = {
     ZERO_PAD: "it pads a TIFF's short last strip, which no numcodecs codec does; "
     "write this dataset as Zarr v3 (e.g. Icechunk) instead",
+    COMPLEX_INT: "it widens complex integers (SampleFormat COMPLEXINT) to complex floats, which no numcodecs "
+    "codec does; write this dataset as Zarr v3 (e.g. Icechunk) instead",
+    YCBCR: "it decodes YCbCr data units (subsampled chroma) to RGB, which no numcodecs codec does; write this "
+    "dataset as Zarr v3 (e.g. Icechunk) instead",
 }
 
 
@@ -238,7 +250,14 @@ def v2_encoding(name: str, metadata: ArrayV3Metadata) -> V2Encoding:
     endian = next((_endian(c) for c in codecs if c["name"] == "bytes"), "=")
     dtype = metadata.data_type.to_native_dtype().newbyteorder(endian).str
     chunk = ChunkLayout(shape=_permuted(metadata.chunks, order), dtype=dtype)
-    mapped = [_numcodec(name, codec, chunk) for codec in codecs if codec["name"] != "bytes"]
+    mapped: list[Codec] = []
+    for codec in codecs:
+        if codec["name"] == REINTERPRET:
+            # The codecs after it see the samples' bit patterns; v2 views their output as the array's dtype.
+            unsigned = np.dtype(codec["configuration"]["data_type"]).newbyteorder(endian).str
+            chunk = ChunkLayout(shape=chunk.shape, dtype=unsigned)
+        elif codec["name"] != "bytes":
+            mapped.append(_numcodec(name, codec, chunk))
     return V2Encoding(order, dtype, tuple(mapped[:-1]), mapped[-1] if mapped else None)
 
 
