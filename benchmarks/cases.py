@@ -649,13 +649,9 @@ def _warm_imports(tool: str) -> None:
     import xarray  # noqa: F401
     import zarr  # noqa: F401
 
-    import virtual_tiff.read._store  # noqa: F401
-
-    if tool == "vt" or tool.startswith("vt-"):  # zarr loads codec classes lazily, on the first array it opens: import them now
-        import imagecodecs.zarr  # noqa: F401
-        import numcodecs.zarr3  # noqa: F401
-
-        imagecodecs.DELTA, imagecodecs.DEFLATE  # noqa: B018 - imagecodecs imports these extensions on first use
+    # What a user's script imports at its top: the public names (which load what they need; the
+    # first read's own first-time costs stay on the clock, as a fresh process pays them).
+    from virtual_tiff import TIFFManifestStore, VirtualTIFF, open_mfdataset  # noqa: F401
     if tool == "async-geotiff":
         import async_geotiff  # noqa: F401
     if tool.startswith("vt-dask"):  # dask looks for a distributed client on its first compute

@@ -24,6 +24,11 @@ import base64
 from collections.abc import Callable
 from dataclasses import dataclass
 
+# The codec classes the chains name, registered as this layer loads: zarr would otherwise import
+# imagecodecs.zarr (60 ms: 80 codec dataclasses) through its registry inside the first parse, on
+# the clock of the first read of a fresh process. numcodecs.zarr3 is zarr's numcodecs.* names.
+import imagecodecs.zarr  # noqa: F401
+import numcodecs.zarr3  # noqa: F401
 import numpy as np
 
 from virtual_tiff.build._chunks import ChunkGrid
