@@ -85,3 +85,42 @@ def test_a_resolution_some_file_has_no_level_for_is_named(tmp_path, registry):
     assert paths[-1].name in str(info.value) and "has no level 2" in str(info.value)
     assert "resolution=40" in str(info.value)
     assert open_mfdataset(urls, registry, combine="nested", concat_dim="time", resolution=20).rio.resolution()[0] == 20
+
+
+@pytest.mark.parametrize("writer", ["gtiff-build-overviews", "cog"])
+def test_every_level_means_what_full_resolution_means(writer, tmp_path, registry):
+    """Scale, offset, nodata and each scene's own metadata hold at every level: GDAL writes an
+    overview's own GDAL_METADATA with only how it was resampled, and the stack must not read raw
+    numbers at a coarse level where full resolution reads reflectances."""
+    import rasterio
+    from rasterio.enums import Resampling
+    from rasterio.transform import from_origin
+
+    paths = []
+    for k in range(2):
+        path = tmp_path / f"{writer}_{k}.tif"
+        rows, cols = np.mgrid[0:512, 0:512]
+        data = ((rows * 5 + cols * 3 + 7 * k) % 9000 + 1).astype("uint16")
+        data[:64, :64] = 0  # nodata
+        options = (dict(driver="COG", blocksize=128, overview_count=2, overview_resampling="nearest")
+                   if writer == "cog" else dict(driver="GTiff", tiled=True, blockxsize=128, blockysize=128))
+        with rasterio.open(path, "w", height=512, width=512, count=1, dtype="uint16", crs="EPSG:32633",
+                           transform=from_origin(500_000, 5_000_000, 10, 10), compress="DEFLATE", nodata=0,
+                           **options) as dst:
+            dst.write(data[None])
+            dst.scales, dst.offsets = (0.0001,), (-0.1,)
+            dst.update_tags(ACQUISITION_DATE=f"2024-05-{k + 1:02d}")
+            if writer != "cog":
+                dst.build_overviews([2, 4], Resampling.nearest)
+        paths.append(path)
+    urls = [file_url(p) for p in paths]
+    cube = open_mfdataset(urls, registry, combine="nested", concat_dim="time", resolution=20)
+    tree = open_multiscale(urls, registry)
+    raw = np.stack([overview(p, 1)[0] for p in paths])
+    truth = np.where(raw == 0, np.nan, raw * 0.0001 - 0.1)
+    np.testing.assert_allclose(cube["0"].values, truth, rtol=1e-6)
+    np.testing.assert_allclose(tree["1"]["data"].values, truth, rtol=1e-6)
+    assert list(cube["ACQUISITION_DATE"].values) == ["2024-05-01", "2024-05-02"]
+    full = open_mfdataset(urls, registry, combine="nested", concat_dim="time")["0"].values
+    raw = np.stack([overview(p, 0)[0] for p in paths])
+    np.testing.assert_allclose(full, np.where(raw == 0, np.nan, raw * 0.0001 - 0.1), rtol=1e-6)

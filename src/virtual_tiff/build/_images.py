@@ -30,6 +30,7 @@ from virtual_tiff.geo import (
     GDALMetadata,
     Georeference,
     georeference,
+    inherit_metadata,
     parse_gdal_metadata,
     parse_nodata,
 )
@@ -51,10 +52,10 @@ class Inherited:
 
 def gdal_metadata_of(ifds: Sequence[IFD], index: int) -> GDALMetadata | None:
     """IFD ``index``'s GDAL metadata under the ``ifd=k`` layout's rule (see :func:`describe`): a
-    reduced-resolution image without its own takes IFD 0's."""
+    reduced-resolution image takes IFD 0's, under what it states itself."""
     own = parse_gdal_metadata(ifds[index])
-    if own is None and index and is_reduced(ifds[index]):
-        return parse_gdal_metadata(ifds[0])
+    if index and is_reduced(ifds[index]):
+        return inherit_metadata(own, parse_gdal_metadata(ifds[0]))
     return own
 
 
@@ -78,7 +79,7 @@ def describe(ifd: IFD, base: Inherited | None = None) -> Inherited:
     return Inherited(
         georef=georef,
         nodata=base.nodata if nodata is None else nodata,
-        metadata=base.metadata if metadata is None else metadata,
+        metadata=inherit_metadata(metadata, base.metadata),
     )
 
 

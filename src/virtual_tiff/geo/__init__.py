@@ -19,6 +19,7 @@ from virtual_tiff.geo._georeference import Georeference, georeference
 from virtual_tiff.geo._metadata import (
     BandMetadata,
     GDALMetadata,
+    inherit_metadata,
     parse_gdal_metadata,
     parse_nodata,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "merge_attrs",
     "multiscales_attrs",
     "overview_transform",
+    "inherit_metadata",
     "parse_gdal_metadata",
     "parse_geokeys",
     "parse_nodata",

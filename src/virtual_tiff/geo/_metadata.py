@@ -49,6 +49,32 @@ class GDALMetadata:
     bands: dict[int, BandMetadata] = field(default_factory=dict)
 
 
+def _over_items(own: Items, base: Items) -> dict:
+    domains = {name: {**base.domains.get(name, {}), **items} for name, items in own.domains.items()}
+    return {"items": {**base.items, **own.items}, "domains": {**base.domains, **domains}}
+
+
+def inherit_metadata(own: GDALMetadata | None, base: GDALMetadata | None) -> GDALMetadata | None:
+    """A reduced-resolution image's metadata: the full-resolution image's, with what the overview
+    states itself on top. GDAL writes an overview's own GDAL_METADATA with only how it was made
+    (``RESAMPLING``); its pixels are the same quantity, so the scale, offset, descriptions and
+    dataset items of the full resolution still hold (else a stack's overview level read raw DNs
+    where full resolution read reflectances)."""
+    if own is None or base is None:
+        return own if base is None else base
+    bands = dict(base.bands)
+    for i, band in own.bands.items():
+        under = base.bands.get(i, BandMetadata())
+        bands[i] = BandMetadata(
+            **_over_items(band, under),
+            scale=under.scale if band.scale is None else band.scale,
+            offset=under.offset if band.offset is None else band.offset,
+            description=band.description or under.description,
+            units=band.units or under.units,
+        )
+    return GDALMetadata(dataset=Items(**_over_items(own.dataset, base.dataset)), bands=bands)
+
+
 def parse_gdal_metadata(ifd: IFD) -> GDALMetadata | None:
     """The IFD's GDAL_METADATA, or None when it has none."""
     text = _text(ifd, Tag.GDAL_METADATA)

@@ -45,8 +45,9 @@ def _arrays(ds: xr.Dataset) -> dict[str, ManifestArray]:
 
 def _array(name: str, variable: xr.Variable, attrs: dict) -> ManifestArray:
     data = variable.data
-    attrs.pop("_FillValue", None)  # Zarr v3 keeps it in the metadata's fill_value, where xarray looks
     if isinstance(data, ManifestArray):
+        # _FillValue stays an attribute, as in the parser's own stores: xarray masks Zarr v3 data
+        # by that attribute (the metadata's fill_value only fills missing chunks)
         metadata = dataclasses.replace(data.metadata, dimension_names=tuple(map(str, variable.dims)),
                                        attributes=attrs)
         return ManifestArray(metadata=metadata, chunkmanifest=data.manifest)
