@@ -58,6 +58,10 @@ class UnsupportedTIFFError(VirtualTIFFError):
     """A valid TIFF feature that no Zarr codec chain can decode honestly."""
 
 
+class IncompatibleFilesError(VirtualTIFFError):
+    """Files of one grid whose arrays cannot be one array: sample type, chunks, codecs, nodata or scale differ."""
+
+
 class MissingIFDError(VirtualTIFFError):
     """The IFD asked for (``ifd=k``, or an overview level of a stack) is not in the file."""
 

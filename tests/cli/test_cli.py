@@ -131,6 +131,30 @@ def test_preview_reads_the_coarsest_suitable_overview(tmp_path):
     assert picture.std() > 10  # a stretched picture, not a flat one
 
 
+def test_preview_of_complex_samples_shows_their_amplitude(tmp_path):
+    """A SAR CInt16 image: the quick look is |z|, with no ComplexWarning on stderr."""
+    import imagecodecs
+
+    path = tmp_path / "slc.tif"
+    rows, cols = np.mgrid[0:128, 0:128]
+    with rasterio.open(path, "w", driver="GTiff", height=128, width=128, count=1, dtype="complex_int16",
+                       tiled=True, blockxsize=64, blockysize=64) as dst:
+        dst.write(((cols * 100) + 1j * (rows * 100)).astype("complex64")[None])
+    result = run("preview", path, "--out", tmp_path / "slc.png", "--size", 64)
+    picture = imagecodecs.png_decode((tmp_path / "slc.png").read_bytes()).astype(float)
+    assert "ComplexWarning" not in result.stderr
+    assert picture[-1, -1].mean() > picture[0, -1].mean() > picture[0, 0].mean()  # brighter with |z|
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_debug_shows_the_traceback_before_or_after_the_command(where, tmp_path):
+    path = tmp_path / "not.tif"
+    path.write_bytes(b"hello")
+    args = ["--debug", "info", path] if where == "before" else ["info", path, "--debug"]
+    result = run(*args, check=False)
+    assert "Traceback" in result.stderr and "NotATIFFError" in result.stderr
+
+
 def test_check_flags_a_modified_source(tmp_path):
     sources = tmp_path / "sources"
     sources.mkdir()

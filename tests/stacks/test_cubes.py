@@ -203,21 +203,29 @@ def test_each_scenes_own_metadata_rides_along_time(tmp_path, registry):
     assert list(cube["ACQUISITION_DATE"].values) == [f"2024-03-{k + 1:02d}" for k in range(4)]
     assert list(cube["PROCESSING_BASELINE"].values) == [f"05.{k:02d}" for k in range(4)]
     assert "ACQUISITION_DATE" not in str(cube["0"].attrs)
+    with pytest.raises(TypeError, match="already a coordinate"):  # not split into 16 one-letter labels
+        open_mfdataset([file_url(p) for p in paths], registry, combine="nested", concat_dim="time",
+                       labels="ACQUISITION_DATE")
     np.testing.assert_array_equal(cube["0"].values, np.stack([read_rasterio(p) for p in paths]))
 
 
-@pytest.mark.parametrize("change", ["scale", "offset"])
-def test_scenes_scaled_differently_are_refused_by_name(tmp_path, registry, change):
-    """One array has one scale_factor/add_offset: a file scaled otherwise would read wrong values."""
+@pytest.mark.parametrize(("change", "says"), [("scale", "scaled two ways"), ("offset", "scaled two ways"),
+                                              ("nodata", "nodata \\(fill value\\) 5")])
+def test_scenes_that_cannot_share_one_array_are_refused_by_name(tmp_path, registry, change, says):
+    """One array has one scale_factor/add_offset and one nodata: a file otherwise would read wrong values."""
     import rasterio
+
+    from virtual_tiff import IncompatibleFilesError
 
     paths = scenes(tmp_path, n=3)
     for k, path in enumerate(paths):
         with rasterio.open(path, "r+") as dst:
             dst.scales = (0.0002 if change == "scale" and k == 2 else 0.0001,)
             dst.offsets = (-0.1 if change == "offset" and k == 2 else 0.0,)
+            if change == "nodata" and k == 2:
+                dst.nodata = 5
     urls = [file_url(p) for p in paths]
-    with pytest.raises(VirtualTIFFError, match="scaled two ways") as info:
+    with pytest.raises(IncompatibleFilesError, match=says) as info:
         open_mfdataset(urls, registry, combine="nested", concat_dim="time")
     assert paths[2].name in str(info.value)
     cube = open_mfdataset(urls[:2], registry, combine="nested", concat_dim="time")

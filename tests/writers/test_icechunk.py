@@ -50,6 +50,21 @@ def read(repo):
     return xr.open_zarr(repo.readonly_session("main").store, zarr_format=3, consolidated=False)["0"].values
 
 
+@pytest.mark.parametrize("writer", ["icechunk", "kerchunk"])
+def test_a_cube_to_compute_on_is_refused_instead_of_copied(writer, tmp_path, registry):
+    """open_mfdataset's cube reads pixels lazily: written, every pixel would be copied."""
+    from virtual_tiff import open_mfdataset, to_kerchunk
+
+    paths = write_stack(tmp_path, 2)
+    cube = open_mfdataset([file_url(p) for p in paths], registry, concat_dim="time", combine="nested")
+    with pytest.raises(TypeError, match="open_virtual_mfdataset"):
+        if writer == "kerchunk":
+            to_kerchunk(cube, tmp_path / "refs.json")
+        else:
+            to_icechunk(cube, local_repo(tmp_path / "repo", file_url(tmp_path) + "/").writable_session("main").store)
+    assert not (tmp_path / "refs.json").exists()
+
+
 def test_time_stack_round_trips_appends_and_refuses_a_changed_source(tmp_path, registry):
     sources = tmp_path / "sources"
     sources.mkdir()
@@ -96,7 +111,7 @@ def test_virtualizarrs_own_mfdataset_with_its_defaults_publishes_every_source(tm
     session = repo.writable_session("main")
     with pytest.raises(VirtualTIFFError, match="registry="):
         to_icechunk(vds, session.store)
-    session = repo.writable_session("main")
+    assert not session.has_uncommitted_changes  # refused before anything was written: retry in the same session
     with pytest.warns(UserWarning, match="4 of 5 sources had no recorded version"):
         to_icechunk(vds, session.store, registry=registry)
     session.commit("5 time steps")
@@ -195,3 +210,29 @@ def test_a_cog_datatree_round_trips(tmp_path, registry):
         with rasterio.open(path, overview_level=None if level == 0 else level - 1) as src:
             np.testing.assert_array_equal(tree[str(level)]["data"].values, src.read(1))
     assert "multiscales" in tree.attrs
+
+
+def test_a_one_file_append_matches_the_stack_it_extends(tmp_path, registry):
+    """Each file's GDAL dataset items are coordinates along time however many files a stack has,
+    so a daily one-file append carries the same coordinates as the stack it extends."""
+    import rasterio
+
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    paths = write_stack(sources, 4)
+    for k, path in enumerate(paths):
+        with rasterio.open(path, "r+", IGNORE_COG_LAYOUT_BREAK="YES") as dst:
+            dst.update_tags(ACQUISITION_DATE=f"2024-06-0{k + 1}", PLATFORM="S2B")
+    first = open_virtual_mfdataset([file_url(p) for p in paths[:3]], registry, concat_dim="time", combine="nested")
+    more = open_virtual_mfdataset([file_url(paths[3])], registry, concat_dim="time", combine="nested")
+    assert set(first.coords) == set(more.coords)
+    repo = local_repo(tmp_path / "repo", file_url(sources) + "/")
+    session = repo.writable_session("main")
+    to_icechunk(first, session.store)
+    session.commit("3 days")
+    session = repo.writable_session("main")
+    to_icechunk(more, session.store, append_dim="time")
+    session.commit("day 4")
+    cube = xr.open_zarr(repo.readonly_session("main").store, zarr_format=3, consolidated=False)
+    assert list(cube["ACQUISITION_DATE"].values) == [f"2024-06-0{k + 1}" for k in range(4)]
+    np.testing.assert_array_equal(cube["0"].values, np.stack([read_rasterio(p) for p in paths]))

@@ -106,8 +106,11 @@ def message(exc: Exception) -> str:
 def _command(commands, name: str) -> argparse.ArgumentParser:
     summary, epilog = COMMANDS[name]
     storage = "" if name == "demo" else f"\n\n{STORAGE_HELP}"
-    return commands.add_parser(name, help=summary, description=f"{summary[0].upper()}{summary[1:]}.",
-                               epilog=epilog + storage, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = commands.add_parser(name, help=summary, description=f"{summary[0].upper()}{summary[1:]}.",
+                                 epilog=epilog + storage, formatter_class=argparse.RawDescriptionHelpFormatter)
+    # also after the command (virtual-tiff info x.tif --debug); SUPPRESS keeps a --debug given before it
+    parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
+    return parser
 
 
 def _storage_options(parser: argparse.ArgumentParser) -> None:

@@ -64,7 +64,9 @@ def run(args: argparse.Namespace) -> int:
     shapes = [tuple(tree[name]["data"].shape[-2:]) for name in names]
     level = names[choose_level(shapes, args.size)]
     node = tree[level]
-    data = node["data"].values.astype(np.float64)
+    values = node["data"].values
+    # Complex samples (SAR: CInt16, CFloat32) show as their amplitude, as SAR quick looks do.
+    data = (np.abs(values) if np.iscomplexobj(values) else values).astype(np.float64)
     mask = node["mask"].values if "mask" in node else None
     picture = render(data, dict(node["data"].attrs), mask)
     Path(args.out).write_bytes(imagecodecs.png_encode(picture))

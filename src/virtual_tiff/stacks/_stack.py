@@ -31,7 +31,7 @@ from virtualizarr.manifests import ChunkManifest, ManifestArray
 from zarr.core.metadata import ArrayV3Metadata
 
 from virtual_tiff.build import SPATIAL_REF, Template
-from virtual_tiff.errors import MixedGridsError, VirtualTIFFError
+from virtual_tiff.errors import IncompatibleFilesError, MixedGridsError, VirtualTIFFError
 from virtual_tiff.io import ATTRIBUTE, sources_attribute
 from virtual_tiff.stacks._batches import (
     OnError,
@@ -69,10 +69,11 @@ def image_grids(images: Sequence[VirtualImage]) -> list[Grid]:
     return [by_template[id(image.template)] for image in images]
 
 
-def _essentials(array: ManifestArray) -> tuple:
-    """What must agree between files for their chunks to share one array (shape aside)."""
+def _essentials(array: ManifestArray) -> dict[str, object]:
+    """What must agree between files for their chunks to share one array (shape aside), by name."""
     m = array.metadata
-    return (str(m.data_type), array.metadata.chunks[:-2], array.metadata.chunks[-2:], tuple(str(c) for c in m.codecs), str(m.fill_value))
+    return {"sample type": m.data_type.to_native_dtype().str, "chunk shape": tuple(m.chunks),
+            "codec chain": [c.to_dict() for c in m.codecs], "nodata (fill value)": m.fill_value}
 
 
 def _check_compatible(images: Sequence[VirtualImage]) -> None:
@@ -84,15 +85,16 @@ def _check_compatible(images: Sequence[VirtualImage]) -> None:
             continue
         seen.add(id(image.template))
         if image.template.variables != first.template.variables:
-            raise VirtualTIFFError(
+            raise IncompatibleFilesError(
                 f"has arrays {image.template.variables}, {first.url} has {first.template.variables}", url=image.url
             )
         for name in first.template.variables:
             mine, theirs = _essentials(image.array(name)), _essentials(first.array(name))
-            if mine != theirs:
-                raise VirtualTIFFError(
-                    f"array {name!r} differs from {first.url}'s in dtype, chunks, codecs or fill value "
-                    f"({mine} vs {theirs}): they cannot share one virtual array", url=image.url)
+            for field, value in mine.items():
+                if value != theirs[field]:
+                    raise IncompatibleFilesError(
+                        f"array {name!r} has {field} {value} where {first.url} has {theirs[field]}: they "
+                        "cannot share one virtual array; stack such files separately", url=image.url)
 
 
 def _stacked_manifest(
@@ -133,9 +135,14 @@ class StackedAttrs:
     per_file: dict[str, list[str]]
 
 
-def stacked_attrs(images: Sequence[VirtualImage], name: str) -> StackedAttrs:
+def stacked_attrs(images: Sequence[VirtualImage], name: str, *, items_as_coords: bool = True) -> StackedAttrs:
     """What the files' own attributes of ``name`` say together. A scale or offset that differs is
-    refused: one array read with one file's scale gives every other file's pixels wrong values."""
+    refused: one array read with one file's scale gives every other file's pixels wrong values.
+
+    With ``items_as_coords`` every GDAL dataset item (the producer's tags: dates, baselines,
+    platform) is per file, even where all files agree, so a stack's variables and coordinates do
+    not depend on how many files it has (a one-file append matches the stack it extends);
+    without, the items all files agree on stay attributes and the others are left out."""
     by_source: dict[tuple[int, int], dict[str, Any]] = {}  # files of one build with equal metadata share both
     own = []
     for image in images:
@@ -145,13 +152,11 @@ def stacked_attrs(images: Sequence[VirtualImage], name: str) -> StackedAttrs:
         own.append(by_source[key])
     distinct = list(by_source.values())
     first = distinct[0]
-    if len(distinct) == 1:
-        return StackedAttrs(dict(first), {})
     for key in _SCALING_KEYS:
         values = [a.get(key) for a in own]
         if any(v != values[0] for v in values):
             k = next(i for i, v in enumerate(values) if v != values[0])
-            raise VirtualTIFFError(
+            raise IncompatibleFilesError(
                 f"has {key}={values[k]!r} where {images[0].url} has {values[0]!r}: one array cannot hold values "
                 "scaled two ways; stack such files separately (e.g. by processing baseline)", url=images[k].url)
     attrs = {k: v for k, v in first.items() if k != "gdal_metadata" and all(a.get(k) == v for a in distinct)}
@@ -160,12 +165,14 @@ def stacked_attrs(images: Sequence[VirtualImage], name: str) -> StackedAttrs:
     common: dict[str, dict[str, Any]] = {}
     for domain, items in distinct_gdal[0].items():
         agreed = {k: v for k, v in items.items() if all(g.get(domain, {}).get(k, None) == v for g in distinct_gdal)}
-        if agreed:
+        if agreed and not (items_as_coords and domain == "dataset"):
             common[domain] = agreed
     if common:
         attrs["gdal_metadata"] = common
-    varying = sorted({k for g in distinct_gdal for k in g.get("dataset", {})} - set(common.get("dataset", {})))
-    return StackedAttrs(attrs, {k: [str(g.get("dataset", {}).get(k, "")) for g in gdal] for k in varying})
+    if not items_as_coords:
+        return StackedAttrs(attrs, {})
+    keys = sorted({k for g in distinct_gdal for k in g.get("dataset", {})})
+    return StackedAttrs(attrs, {k: [str(g.get("dataset", {}).get(k, "")) for g in gdal] for k in keys})
 
 
 def _stacked_variable(
@@ -252,10 +259,10 @@ def stack_images(
 ) -> xr.Dataset:
     """Images of one grid family stacked along ``concat_dim``, padded to their union extent.
 
-    Each variable keeps the attributes every file agrees on; GDAL dataset metadata items that
-    differ between files (``ACQUISITION_DATE``, ``PROCESSING_BASELINE``) become coordinates along
-    ``concat_dim`` with ``metadata_coords`` (a name already taken is left out), and a scale or
-    offset that differs is refused (:func:`stacked_attrs`).
+    Each variable keeps the attributes every file agrees on; with ``metadata_coords`` the GDAL
+    dataset metadata items (``ACQUISITION_DATE``, ``PROCESSING_BASELINE``, ...) become coordinates
+    along ``concat_dim``, one value per file (a name already taken is left out); a scale or offset
+    that differs is refused (:func:`stacked_attrs`).
 
     ``labels`` become the ``concat_dim`` coordinate; ``names`` renames the
     variables (e.g. ``{"0": "red", "mask": "red_mask"}``). Raises
@@ -272,7 +279,8 @@ def stack_images(
     template = images[0].template.dataset
     if concat_dim in template.dims:
         raise ValueError(f"concat_dim {concat_dim!r} is already a dimension of the files")
-    together = {name: stacked_attrs(images, name) for name in images[0].template.variables}
+    together = {name: stacked_attrs(images, name, items_as_coords=metadata_coords)
+                for name in images[0].template.variables}
     variables = {
         name: _stacked_variable(images, name, concat_dim, placement.grid, placement.offsets, together[name].attrs)
         for name in images[0].template.variables
@@ -280,10 +288,9 @@ def stack_images(
     coords = _union_coords(template, placement.grid)
     if labels is not None:
         coords[concat_dim] = xr.Variable(concat_dim, np.asarray(labels))
-    if metadata_coords:
-        for key, values in (item for stacked in together.values() for item in stacked.per_file.items()):
-            if key not in coords and key not in variables and key != concat_dim:
-                coords[key] = xr.Variable(concat_dim, np.asarray(values))
+    for key, values in (item for stacked in together.values() for item in stacked.per_file.items()):
+        if key not in coords and key not in variables and key != concat_dim:
+            coords[key] = xr.Variable(concat_dim, np.asarray(values))
     ds = xr.Dataset(variables, coords=coords, attrs=grid_attrs(template.attrs, placement.grid))
     ds.attrs.update(sources_attribute(image.info for image in images))
     return ds.rename({k: v for k, v in (names or {}).items() if k in ds.variables})
@@ -383,6 +390,10 @@ def open_virtual_mfdataset(
     urls = list(urls)
     if not urls:
         raise ValueError("no urls given")
+    if isinstance(labels, str):
+        raise TypeError(f"labels takes one label per url or a function of the url, not the string {labels!r}; a "
+                        "GDAL metadata item of the files is already a coordinate along concat_dim: e.g. "
+                        "cube.assign_coords(time=cube['ACQUISITION_DATE'].astype('datetime64[ns]'))")
     if labels is not None and not (combine == "nested" and isinstance(concat_dim, str)):
         raise ValueError("labels label the concat_dim of combine='nested'")
     if labels is not None and not callable(labels) and len(labels) != len(urls):

@@ -22,6 +22,7 @@ from zarr.core.sync import sync
 
 from virtual_tiff.errors import VirtualTIFFError
 from virtual_tiff.io import ObjectInfo, current_infos, read_sources, sources_attribute, unquoted
+from virtual_tiff.writers._virtual_only import require_virtual
 
 if TYPE_CHECKING:
     from icechunk import IcechunkStore
@@ -78,8 +79,13 @@ def to_icechunk(
     """
     if checksum not in ("etag", "last_modified", None):
         raise ValueError(f"checksum must be 'etag', 'last_modified' or None, got {checksum!r}")
+    require_virtual(obj, "to_icechunk")
     sources = _sources(obj)
     missing = sorted(_referenced(obj) - set(sources))
+    if missing and checksum is not None and registry is None:  # refused before anything is written
+        raise VirtualTIFFError(
+            f"no recorded ETag or size for {len(missing)} of the sources (a dataset VirtualiZarr combined keeps "
+            "its first file's record): pass registry= to read them now, or checksum=None", url=missing[0])
     if missing and registry is not None:
         warnings.warn(f"{len(missing)} of {len(missing) + len(sources)} sources had no recorded version (first: "
                       f"{missing[0]}); their ETags and sizes were read now, at write time", stacklevel=2)
@@ -203,10 +209,6 @@ def _set_checksummed_refs(
         url = str(url)
         if not url:
             continue
-        if url not in sources:
-            raise VirtualTIFFError(
-                f"no recorded ETag or size for this source of {array_path!r}: build it with virtual-tiff, or pass "
-                "registry= to read it now", url=url)
         index = np.unravel_index(order[bounds[k] : bounds[k + 1]], paths.shape)
         low = np.array([i.min() for i in index])
         block = tuple(slice(lo, i.max() + 1) for lo, i in zip(low, index, strict=True))

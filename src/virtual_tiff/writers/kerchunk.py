@@ -109,6 +109,7 @@ from zarr.dtype import parse_data_type
 
 from virtual_tiff.codecs import BITORDER, COMPLEX_INT, REINTERPRET, YCBCR, ZERO_PAD
 from virtual_tiff.errors import UnsupportedTIFFError
+from virtual_tiff.writers._virtual_only import require_virtual
 
 Format = Literal["json", "parquet"]
 #: kerchunk references: key -> JSON text, ``[url, offset, length]`` or ``"base64:..."``.
@@ -199,6 +200,7 @@ def to_kerchunk(obj: xr.Dataset | xr.DataTree, path: str | Path, *, format: Form
     stacks too large to hold as one JSON document. Raises ``UnsupportedTIFFError``
     before writing anything if a variable's codec chain has no Zarr v2 form.
     """
+    require_virtual(obj, "to_kerchunk")
     refs = kerchunk_refs(obj)
     if format == "json":
         with fsspec.open(str(path), "w") as f:
