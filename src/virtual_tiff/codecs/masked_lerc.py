@@ -12,16 +12,16 @@ point; decode-only, like imagecodecs' CCITT codecs.
 
 from __future__ import annotations
 
-import asyncio
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import imagecodecs
 import numpy as np
-from zarr.abc.codec import ArrayBytesCodec
 from zarr.core.common import JSON, parse_named_configuration
 from zarr.registry import register_codec
+
+from virtual_tiff.codecs._decode_only import DecodeOnlySerializer
 
 if TYPE_CHECKING:
     from typing import Self
@@ -44,7 +44,7 @@ def parse_masked_value(data: JSON) -> float:
 
 
 @dataclass(frozen=True)
-class MaskedLerc(ArrayBytesCodec):
+class MaskedLerc(DecodeOnlySerializer):
     """Decode a LERC blob; pixels its mask marks invalid become ``masked_value``."""
 
     is_fixed_size = False
@@ -73,15 +73,6 @@ class MaskedLerc(ArrayBytesCodec):
             valid = np.asarray(mask, dtype=bool).reshape(values.shape[:2] + (1,) * (values.ndim - 2))
             values[~np.broadcast_to(valid, values.shape)] = values.dtype.type(self.masked_value)
         return chunk_spec.prototype.nd_buffer.from_numpy_array(values)
-
-    async def _decode_single(self, chunk_bytes, chunk_spec):
-        return await asyncio.to_thread(self._decode_sync, chunk_bytes, chunk_spec)
-
-    async def _encode_single(self, chunk_array, chunk_spec):
-        raise NotImplementedError("virtual_tiff.lerc is decode-only: virtual stores are read-only")
-
-    def compute_encoded_size(self, input_byte_length: int, chunk_spec) -> int:
-        raise NotImplementedError
 
 
 register_codec(NAME, MaskedLerc)

@@ -10,7 +10,6 @@ a strip that decodes to another size is corrupt, not short.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from dataclasses import dataclass
 from functools import cached_property
@@ -20,6 +19,8 @@ import numpy as np
 from zarr.abc.codec import ArrayBytesCodec
 from zarr.core.common import JSON, parse_named_configuration
 from zarr.registry import get_codec_class, register_codec
+
+from virtual_tiff.codecs._decode_only import DecodeOnlySerializer
 
 if TYPE_CHECKING:
     from typing import Self
@@ -49,7 +50,7 @@ def parse_axis(data: JSON) -> int:
 
 
 @dataclass(frozen=True)
-class ShortStrip(ArrayBytesCodec):
+class ShortStrip(DecodeOnlySerializer):
     """The image codec ``codec``, whose last strip may hold only ``rows`` rows along ``axis``."""
 
     is_fixed_size = False
@@ -91,15 +92,6 @@ class ShortStrip(ArrayBytesCodec):
         index[self.axis] = slice(0, self.rows)
         full[tuple(index)] = short.as_numpy_array()
         return chunk_spec.prototype.nd_buffer.from_numpy_array(full)
-
-    async def _decode_single(self, chunk_bytes: Buffer, chunk_spec: ArraySpec) -> NDBuffer:
-        return await asyncio.to_thread(self._decode_sync, chunk_bytes, chunk_spec)
-
-    async def _encode_single(self, chunk_array: NDBuffer, chunk_spec: ArraySpec) -> Buffer | None:
-        raise NotImplementedError(f"{NAME} is decode-only: virtual stores are read-only")
-
-    def compute_encoded_size(self, input_byte_length: int, chunk_spec: ArraySpec) -> int:
-        raise NotImplementedError
 
 
 register_codec(NAME, ShortStrip)

@@ -15,16 +15,16 @@ read-only. Registered on import and through the ``zarr.codecs`` entry point.
 
 from __future__ import annotations
 
-import asyncio
 import math
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
-from zarr.abc.codec import ArrayBytesCodec
 from zarr.core.common import JSON, parse_named_configuration
 from zarr.registry import register_codec
+
+from virtual_tiff.codecs._decode_only import DecodeOnlySerializer
 
 if TYPE_CHECKING:
     from typing import Self
@@ -125,7 +125,7 @@ def decode_units(data: np.ndarray, subsampling: tuple[int, int], width: int, row
 
 
 @dataclass(frozen=True)
-class YCbCr(ArrayBytesCodec):
+class YCbCr(DecodeOnlySerializer):
     """Data units of 8-bit YCbCr samples -> ``(y, x, 3)`` RGB, as libtiff's RGBA interface gives them."""
 
     is_fixed_size = False
@@ -186,15 +186,6 @@ class YCbCr(ArrayBytesCodec):
         rgb = np.zeros((height, width, 3), dtype=np.uint8)
         rgb[:rows] = to_rgb(self.tables, *decode_units(data, self.subsampling, width, rows))
         return chunk_spec.prototype.nd_buffer.from_numpy_array(rgb)
-
-    async def _decode_single(self, chunk_bytes: Buffer, chunk_spec: ArraySpec) -> NDBuffer:
-        return await asyncio.to_thread(self._decode_sync, chunk_bytes, chunk_spec)
-
-    async def _encode_single(self, chunk_array: NDBuffer, chunk_spec: ArraySpec) -> Buffer | None:
-        raise NotImplementedError(f"{NAME} is decode-only: virtual stores are read-only")
-
-    def compute_encoded_size(self, input_byte_length: int, chunk_spec: ArraySpec) -> int:
-        raise NotImplementedError
 
 
 register_codec(NAME, YCbCr)
