@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from virtualizarr.manifests import ManifestStore
 
-from benchmarks.data import COG_SIZE, DATA, STACK, cog_path
+from benchmarks.data import ALIGNED, COG_SIZE, DATA, OVERVIEW, POINT, STACK, UNALIGNED, WHOLE, cog_path
 
 BUCKET = "bench"
 ENDPOINT = os.environ.get("BENCH_ENDPOINT", "http://127.0.0.1:9")
@@ -31,11 +31,6 @@ BIG_WINDOW = (4096, 4096, 2048, 2048)  # 64 tiles of 256² of the 16384² tiled 
 #: no tool's cache holds these bytes).
 WARM = {"full-cog": ("stack/t01.tif", None), "striped-window": ("striped.tif", (4096, 1024, 512, 1024)),
         "big-window": ("big.tif", (8192, 8192, 2048, 2048))}
-ALIGNED = (512, 1024, 512, 512)        # exactly one 512x512 tile
-POINT = (1000, 1000, 1, 1)             # one pixel: a time series
-UNALIGNED = (300, 700, 512, 512)       # straddles 2x2 tiles
-WHOLE = (0, 0, COG_SIZE, COG_SIZE)
-OVERVIEW = 1                           # the first overview: 1024² at 20 m, 4 tiles of 512² per COG
 OVERVIEW_SIZE = COG_SIZE >> OVERVIEW
 
 os.environ.update({

@@ -14,6 +14,16 @@ COG_SIZE = 2048       # each COG is COG_SIZE x COG_SIZE uint16, Deflate + predic
 BIG_SIZE = 16384      # tiled GTiff, overviews appended at the end by build_overviews
 STRIPED_SIZE = 8192   # one row per strip, uncompressed
 CRS = "EPSG:32633"
+ORIGIN = (500_000.0, 5_000_000.0)  # the COGs' top-left corner (x, y) in CRS
+PIXEL = 10.0                       # the COGs' full-resolution pixel size (m)
+
+# The stack cases' windows, (row_off, col_off, height, width) in each COG; shared with
+# lazycogs_case, whose environment has no virtual_tiff (so these live here, not in cases).
+ALIGNED = (512, 1024, 512, 512)        # exactly one 512x512 tile
+POINT = (1000, 1000, 1, 1)             # one pixel: a time series
+UNALIGNED = (300, 700, 512, 512)       # straddles 2x2 tiles
+WHOLE = (0, 0, COG_SIZE, COG_SIZE)
+OVERVIEW = 1                           # the first overview: 1024² at 20 m, 4 tiles of 512² per COG
 
 
 def _pixels(seed: int, rows: slice, width: int) -> np.ndarray:
@@ -27,7 +37,7 @@ def _pixels(seed: int, rows: slice, width: int) -> np.ndarray:
 def _transform(size: int):
     from rasterio.transform import from_origin
 
-    return from_origin(500_000.0, 5_000_000.0, 10.0 * 2048 / size, 10.0 * 2048 / size)
+    return from_origin(*ORIGIN, PIXEL * COG_SIZE / size, PIXEL * COG_SIZE / size)
 
 
 def cog_path(i: int) -> Path:

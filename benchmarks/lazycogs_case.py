@@ -4,7 +4,8 @@ lazycogs (STAC + async-geotiff) needs pandas 3, which the locked project environ
 beside stackstac 0.5.1; ``run.py`` runs this module with the interpreter of a separate
 environment (``benchmarks/.lazycogs-venv``, made with uv on first use), which has lazycogs, rustac and
 DuckDB's extensions and not virtual_tiff. So this module imports only what that environment has:
-numpy, obstore, lazycogs, rustac and the standard library (no ``benchmarks.cases``). It prints the same
+numpy, obstore, lazycogs, rustac, the standard library and ``benchmarks.data``'s constants (no
+``benchmarks.cases``). It prints the same
 JSON line as ``benchmarks.cases``; the windows and checksums are those of ``benchmarks.cases``.
 """
 
@@ -19,12 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-DATA = Path(__file__).parent / "data"
+from benchmarks.data import ALIGNED, DATA, ORIGIN, OVERVIEW, PIXEL, POINT, UNALIGNED, WHOLE
+
 ENDPOINT = os.environ.get("BENCH_ENDPOINT", "http://127.0.0.1:9")
-COG_SIZE, PIXEL, LEFT, TOP = 2048, 10.0, 500_000.0, 5_000_000.0  # benchmarks.data's grid
-WINDOWS = {"stack-aligned": (512, 1024, 512, 512), "stack-unaligned": (300, 700, 512, 512),
-           "stack-point": (1000, 1000, 1, 1), "cube-mean-overview": (0, 0, COG_SIZE, COG_SIZE)}
-OVERVIEW = 1
+WINDOWS = {"stack-aligned": ALIGNED, "stack-unaligned": UNALIGNED, "stack-point": POINT, "cube-mean-overview": WHOLE}
 
 
 def items_parquet() -> Path:
@@ -59,8 +58,8 @@ def duckdb_client():
 
 
 def bbox(window) -> tuple[float, float, float, float]:
-    r, c, h, w = window
-    return LEFT + c * PIXEL, TOP - (r + h) * PIXEL, LEFT + (c + w) * PIXEL, TOP - r * PIXEL
+    (left, top), (r, c, h, w) = ORIGIN, window
+    return left + c * PIXEL, top - (r + h) * PIXEL, left + (c + w) * PIXEL, top - r * PIXEL
 
 
 def run(case: str) -> tuple[float, int]:
